@@ -1,0 +1,5 @@
+"""`python -m logan` runs the CLI."""
+
+from logan.cli import main
+
+main()

@@ -1,0 +1,148 @@
+"""The data model every stage shares: Run (what was read), Finding (what a check says), Analysis.
+
+A Run is immutable and holds one long, tidy scalar table; wide views are derived on demand so that
+readers, checks and reports agree on one shape (see SCALAR_COLUMNS).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pandas is imported lazily: `logan --help` must stay fast.
+    import pandas as pd
+
+# The tidy table: one row per logged scalar. `epoch` is the epochs completed at `step` when the
+# producer says so (NaN otherwise); `session` numbers the training sessions stitched into the run.
+SCALAR_COLUMNS = ("step", "epoch", "tag", "value", "session", "wall_time")
+
+# Validation scalars live in the same table under this prefix, so training curves stay clean.
+VAL_PREFIX = "val/"
+
+
+class Severity(str, enum.Enum):
+    """How bad a finding is; ordered so that `--fail-on` can compare."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One fault a check found: a stable code, a one-line message with the numbers, and a hint."""
+
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    step: int | None = None
+    end_step: int | None = None
+    epoch: float | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A piece of input that could not be read: which file, where, and why."""
+
+    path: str
+    where: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Session:
+    """One training session (an mmengine timestamp folder, an event file, ...)."""
+
+    name: str
+    source: str
+    first_step: int | None = None
+    last_step: int | None = None
+    # True when the step count started again from the beginning (a `load_from` restart, not a
+    # resume): the session is kept apart so that a check can report it.
+    restarted: bool = False
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything logan read about one training run."""
+
+    path: str  # as shown to the user: relative to what was given on the command line
+    root: Path
+    producer: str  # mmengine | mmcv | tensorboard | hf | lightning
+    sources: tuple[str, ...]
+    scalars: pd.DataFrame
+    sessions: tuple[Session, ...] = ()
+    config: dict[str, Any] | None = None
+    config_path: str | None = None
+    epoch_length: int | None = None
+    max_epochs: int | None = None
+    max_iters: int | None = None
+    skipped: tuple[Skipped, ...] = ()
+    # Reader facts a check may need: e.g. "precision" (decimals a producer rounds to),
+    # "by_epoch" (epoch-based loop), "loop" (the train loop type from the config).
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def last_step(self) -> int | None:
+        steps = self.train_scalars()["step"]
+        return int(steps.max()) if len(steps) else None
+
+    def train_scalars(self) -> pd.DataFrame:
+        """Rows of training scalars (validation rows left out)."""
+        tags = self.scalars["tag"]
+        return self.scalars[~tags.str.startswith(VAL_PREFIX)]
+
+    def series(self, tag: str) -> pd.Series:
+        """One tag as a float Series indexed by step (sorted, last value wins on duplicates)."""
+        frame = self.scalars[self.scalars["tag"] == tag]
+        s = frame.set_index("step")["value"].sort_index(kind="stable")
+        return s[~s.index.duplicated(keep="last")].astype("float64")
+
+    def tags(self) -> list[str]:
+        return sorted(self.scalars["tag"].unique().tolist())
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An input that produced no run at all, reported instead of raising."""
+
+    path: str
+    message: str
+
+
+@dataclass
+class RunResult:
+    """A run with what the checks said about it and the schedule they compared against."""
+
+    run: Run
+    findings: list[Finding]
+    expected: Any = None  # logan.schedule.Expected, when one could be built
+
+
+@dataclass
+class Analysis:
+    """The result of `logan.analyze`: one RunResult per run found, and the inputs that failed."""
+
+    results: list[RunResult]
+    problems: list[Problem]
+
+    @property
+    def runs(self) -> list[Run]:
+        return [r.run for r in self.results]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+    def worst(self) -> Severity | None:
+        ranked = sorted(self.findings, key=lambda f: f.severity.rank, reverse=True)
+        return ranked[0].severity if ranked else None

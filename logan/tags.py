@@ -1,0 +1,58 @@
+"""Canonical scalar names: every producer's spelling of the learning rate and loss mapped to one.
+
+Frameworks log the same quantity under many names (`learning_rate`, `train/lr`, `lr-AdamW`,
+`lr-AdamW/pg1`); checks only ever ask for `lr`, `lr/pg<k>`, `loss`, ... so they work on any producer.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Prefixes that only say "this is a training scalar".
+_TRAIN_PREFIXES = ("train/", "train_", "training/", "train-")
+_LR_NAMES = {"lr", "learning_rate", "learning-rate", "learningrate"}
+# Lightning's LearningRateMonitor: `lr-<Optimizer>`, `lr-<Optimizer>/pg<k>`, `lr-<Optimizer>-<k>`.
+_LIGHTNING_LR = re.compile(r"^lr-[A-Za-z][\w.]*?(?:[/-]pg(?P<pg>\d+)|-(?P<idx>\d+))?$")
+_PG = re.compile(r"^(?:lr|learning_rate)[/_-]pg(?P<pg>\d+)$")
+_VAL_PREFIXES = ("val/", "val_", "eval/", "eval_", "valid/", "validation/", "test/")
+
+
+@lru_cache(maxsize=4096)
+def canonical_tag(tag: str) -> str:
+    """Map a producer's tag to logan's canonical name; unknown tags pass through unchanged.
+
+    `lr` is parameter group 0, as frameworks log it; other groups become `lr/pg<k>`.
+    """
+    t = tag.strip()
+    for prefix in _VAL_PREFIXES:
+        if t.startswith(prefix) and prefix != "val/":
+            return "val/" + t[len(prefix) :]
+    for prefix in _TRAIN_PREFIXES:
+        if t.startswith(prefix):
+            t = t[len(prefix) :]
+            break
+    low = t.lower()
+    if low in _LR_NAMES:
+        return "lr"
+    m = _PG.match(low)
+    if m:
+        pg = int(m.group("pg"))
+        return "lr" if pg == 0 else f"lr/pg{pg}"
+    m = _LIGHTNING_LR.match(t)
+    if m:
+        pg = m.group("pg") or m.group("idx")
+        return "lr" if pg in (None, "0") else f"lr/pg{pg}"
+    if low in ("loss", "train_loss", "total_loss"):
+        return "loss"
+    if low == "grad_norm":
+        return "grad_norm"
+    return t
+
+
+def is_loss_tag(tag: str) -> bool:
+    """`loss`, `loss_cls`, `decode.loss_ce`, ...: the tags LS rules look at."""
+    if tag.startswith("val/"):
+        return False
+    leaf = tag.rsplit("/", 1)[-1]
+    return leaf == "loss" or leaf.startswith("loss_") or ".loss" in leaf or leaf.startswith("loss")
