@@ -1,0 +1,1 @@
+"""Expected learning-rate schedules: from a config (mmengine, mmcv, HF) or from the logs."""
