@@ -69,6 +69,9 @@ class Session:
     # True when the step count started again from the beginning (a `load_from` restart, not a
     # resume): the session is kept apart so that a check can report it.
     restarted: bool = False
+    # Added to this session's logged steps so that a restarted session follows the one before it
+    # on one timeline instead of overwriting it.
+    step_offset: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Canonical scalar names: every producer's spelling of the learning rate and loss mapped to one.
 
 Frameworks log the same quantity under many names (`learning_rate`, `train/lr`, `lr-AdamW`,
-`lr-AdamW/pg1`); checks only ever ask for `lr`, `lr/pg<k>`, `loss`, ... so they work on any producer.
+`lr-AdamW/pg1`); checks only ever ask for `lr`, `lr/pg<k>`, `loss`, ... so they work on any
+producer.
 """
 
 from __future__ import annotations

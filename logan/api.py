@@ -1,0 +1,81 @@
+"""The one orchestrator: discover -> read -> Run -> expected schedule -> checks -> Analysis.
+
+`analyze()` never raises for bad input: runs that cannot be read become `problems`, and everything
+readable is still analysed. Runs are loaded and checked one at a time so memory does not grow with
+the number of runs beyond their (small) findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from logan.checks import Rule, run_checks, selected
+from logan.discover import discover
+from logan.errors import LoganError, NoRunsFound
+from logan.load import load
+from logan.model import Analysis, Problem, Run, RunResult
+from logan.schedule.expected import build_expected
+
+
+def analyze_run(run: Run, rules: list[Rule] | None = None) -> RunResult:
+    """Expected schedule and checks for one already-loaded run."""
+    expected = build_expected(run)
+    return RunResult(run=run, findings=run_checks(run, expected, rules), expected=expected)
+
+
+def analyze(
+    paths: str | Path | Sequence[str | Path],
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Analysis:
+    """Find every run under `paths`, read it, and check it.
+
+    `select`/`ignore` take rule-code prefixes (`LR`, `LS002`). `progress(i, n, run_path)` is called
+    before each run (the CLI draws its progress bar with it).
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    found = discover(list(paths))
+    problems = [Problem(p, m) for p, m in found.problems]
+    rules = selected(select, ignore)
+    results: list[RunResult] = []
+    for i, spec in enumerate(found.runs):
+        if progress:
+            progress(i, len(found.runs), spec.display)
+        try:
+            results.append(analyze_run(load(spec), rules))
+        except LoganError as exc:
+            problems.append(Problem(spec.display, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one broken run must not stop the others
+            problems.append(
+                Problem(
+                    spec.display,
+                    f"could not be analysed ({type(exc).__name__}: {exc}); "
+                    "please report this with the file attached",
+                )
+            )
+    return Analysis(results=results, problems=problems)
+
+
+def load_run(path: str | Path) -> Run:
+    """Read the single run at `path` (a work_dir, a timestamp folder or one log file)."""
+    found = discover([path])
+    if not found.runs:
+        detail = found.problems[0][1] if found.problems else "no training logs found"
+        raise NoRunsFound(f"{path}: {detail}")
+    if len(found.runs) > 1:
+        names = ", ".join(r.display for r in found.runs[:5])
+        raise LoganError(f"{path}: holds {len(found.runs)} runs ({names}); give one of them")
+    return load(found.runs[0])
+
+
+def read_scalars(path: str | Path, tags: Iterable[str] | None = None) -> pd.DataFrame:
+    """The tidy scalar table (step, epoch, tag, value, session, wall_time) of one file or run."""
+    table = load_run(path).scalars
+    if tags is not None:
+        table = table[table["tag"].isin(list(tags))].reset_index(drop=True)
+    return table

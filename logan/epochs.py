@@ -1,0 +1,93 @@
+"""Epoch length and training length: from what the logs state, else from the config and the
+run's iteration count, else unknown.
+
+The epoch length (optimizer iterations per epoch) is what turns "the LR froze at step 51" into
+"the LR froze at the first epoch boundary", and what mmengine multiplies `convert_to_iter_based`
+schedules by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from logan.model import VAL_PREFIX
+
+
+@dataclass
+class Epochs:
+    epoch_length: int | None = None
+    max_epochs: int | None = None
+    max_iters: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)) and np.isfinite(value) and value > 0:
+        return int(round(value))
+    return None
+
+
+def _from_epoch_index(train: pd.DataFrame) -> int | None:
+    """mmengine JSON: steps logged inside epoch e are (e-1)*L + k*interval, so the first logged
+    step of consecutive epochs differ by exactly L."""
+    rows = train.dropna(subset=["epoch"])
+    if rows.empty:
+        return None
+    firsts = rows.groupby("epoch")["step"].min().sort_index()
+    if len(firsts) < 2:
+        return None
+    epochs = firsts.index.to_numpy()
+    diffs = np.diff(firsts.to_numpy()) / np.diff(epochs)
+    diffs = diffs[diffs > 0]
+    if not len(diffs):
+        return None
+    return int(round(float(np.median(diffs))))
+
+
+def _config_get(config: dict[str, Any] | None, *keys: str) -> Any:
+    node: Any = config
+    for k in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(k)
+    return node
+
+
+def infer_epochs(
+    table: pd.DataFrame, meta: dict[str, Any], config: dict[str, Any] | None
+) -> Epochs:
+    """Work out epoch length, max epochs and max iterations; say where each came from."""
+    train = table[~table["tag"].str.startswith(VAL_PREFIX)]
+    last_step = int(train["step"].max()) if len(train) else None
+    out = Epochs()
+    cfg_epochs = _int_or_none(_config_get(config, "train_cfg", "max_epochs"))
+    cfg_iters = _int_or_none(_config_get(config, "train_cfg", "max_iters"))
+    stated_iters = _int_or_none(meta.get("max_iters"))
+    length = _int_or_none(meta.get("epoch_length"))
+    source = "log" if length else None
+    if length is None and meta.get("epoch_column") == "current_1based":
+        length = _from_epoch_index(train)
+        source = "logged epochs" if length else None
+    if length is None and cfg_epochs:
+        # An iteration count that spans max_epochs: the loop's own max_iters (text log `[k/N]`),
+        # else the run's last step, which is exact for a run that finished.
+        total = stated_iters or last_step
+        if total and total % cfg_epochs == 0:
+            length = total // cfg_epochs
+            source = "config max_epochs and " + ("max_iters" if stated_iters else "last step")
+    out.epoch_length = length
+    out.max_epochs = cfg_epochs or _int_or_none(meta.get("max_epochs"))
+    out.max_iters = stated_iters or cfg_iters
+    if out.max_iters is None and length and out.max_epochs:
+        out.max_iters = length * out.max_epochs
+    if out.max_epochs is None and length and (out.max_iters or last_step):
+        out.max_epochs = int(np.ceil((out.max_iters or last_step) / length))
+    if source:
+        out.meta["epoch_length_source"] = source
+    return out

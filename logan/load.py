@@ -1,0 +1,246 @@
+"""Turn a RunSpec (files on disk) into a Run: pick the best source per session, read it, stitch
+sessions, attach the config and work out the epoch length.
+
+Source preference per session: the JSON scalars (exact values, every logged key), then TensorBoard
+events (float32, every step), then the text log (values printed to 4-5 digits). The text log is
+still read for what only it states (epoch length `[i/N]`, max_iters, the dumped config).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from logan.discover import RunSpec, SessionSpec
+from logan.epochs import infer_epochs
+from logan.model import VAL_PREFIX, Run, Session, Skipped
+from logan.readers.base import ReadResult, empty_frame
+
+# kind of file -> (module, function). Imported on first use: a reader that is missing or broken
+# must only cost the runs that need it.
+READERS: dict[str, tuple[str, str]] = {
+    "mmengine_json": ("logan.readers.mmengine_json", "read"),
+    "mmengine_log": ("logan.readers.mmengine_text", "read"),
+    "events": ("logan.readers.tensorboard", "read"),
+    "mmcv_json": ("logan.readers.mmcv", "read_json"),
+    "mmcv_log": ("logan.readers.mmcv", "read_text"),
+    "hf_state": ("logan.readers.hf", "read"),
+    "lightning_csv": ("logan.readers.lightning", "read"),
+}
+
+# Per producer: which kinds give the scalars, best first.
+SCALAR_SOURCES = {
+    "mmengine": ("mmengine_json", "events", "mmengine_log"),
+    "mmcv": ("mmcv_json", "mmcv_log"),
+    "hf": ("hf_state", "events"),
+    "lightning": ("lightning_csv", "events"),
+    "tensorboard": ("events",),
+}
+# Kinds read only for the facts they state, when another kind gave the scalars.
+META_SOURCES = ("mmengine_log", "mmcv_log")
+# Facts about how values were printed: they describe a source's scalars, so they are taken only
+# from the source that gave the scalars.
+VALUE_FORMAT_KEYS = ("precision", "precision_abs", "significant_digits")
+
+
+def reader_for(kind: str) -> Callable[..., ReadResult]:
+    module, func = READERS[kind]
+    return getattr(importlib.import_module(module), func)
+
+
+def _read(kind: str, path: Path, session: int, **kwargs: Any) -> ReadResult:
+    """Read one file; an OS-level failure becomes a skip so the rest of the run is still read."""
+    try:
+        return reader_for(kind)(path, session=session, **kwargs)
+    except OSError as exc:
+        reason = f"cannot read file ({exc.strerror or exc}); check permissions"
+    except Exception as exc:  # noqa: BLE001 - a reader bug must cost one file, not the run
+        reason = f"reader failed ({type(exc).__name__}: {exc}); please report this file"
+    return ReadResult(empty_frame(), [Skipped(str(path), "whole file", reason)])
+
+
+def _has_train_rows(result: ReadResult) -> bool:
+    tags = result.frame["tag"]
+    return bool(len(tags)) and not tags.str.startswith(VAL_PREFIX).all()
+
+
+def read_session(producer: str, spec: SessionSpec, index: int) -> tuple[ReadResult, list[str]]:
+    """Read one session from its best source; return the result and the files used."""
+    meta: dict[str, Any] = {}
+    skipped: list[Skipped] = []
+    side_results: dict[str, list[ReadResult]] = {}
+    for kind in META_SOURCES:
+        for path in spec.files.get(kind, []):
+            side = _read(kind, path, index)
+            side_results.setdefault(kind, []).append(side)
+            meta.update(
+                {k: v for k, v in side.meta.items() if v is not None and k not in VALUE_FORMAT_KEYS}
+            )
+    chosen: tuple[ReadResult, list[Path], list[ReadResult]] | None = None
+    for kind in SCALAR_SOURCES.get(producer, ()):
+        paths = spec.files.get(kind, [])
+        if not paths:
+            continue
+        if kind in side_results:
+            results = side_results[kind]
+        else:
+            kwargs = {}
+            if kind == "mmcv_json" and meta.get("epoch_length"):
+                kwargs["epoch_length"] = meta["epoch_length"]
+            results = [_read(kind, p, index, **kwargs) for p in paths]
+        frames = [r.frame for r in results if len(r.frame)]
+        merged = ReadResult(pd.concat(frames, ignore_index=True) if frames else empty_frame())
+        if _has_train_rows(merged):
+            chosen = (merged, paths, results)
+            break
+        if chosen is None or (len(merged.frame) and not len(chosen[0].frame)):
+            chosen = (merged, paths, results)  # e.g. validation only; a later source may do better
+    if chosen is None:
+        return ReadResult(empty_frame(), skipped, meta), []
+    result, paths, results = chosen
+    for r in results:
+        skipped.extend(r.skipped)
+        for k, v in r.meta.items():
+            if v is not None and (k in VALUE_FORMAT_KEYS or k not in meta):
+                meta[k] = v
+    result.skipped = skipped
+    result.meta = meta
+    return result, [str(p) for p in paths]
+
+
+def _train_steps(frame: pd.DataFrame) -> pd.Series:
+    return frame.loc[~frame["tag"].str.startswith(VAL_PREFIX), "step"]
+
+
+def stitch(parts: list[tuple[SessionSpec, ReadResult]]) -> tuple[pd.DataFrame, list[Session]]:
+    """Join sessions on one timeline.
+
+    A resume continues the step count: where sessions overlap, the later one wins (it is what the
+    model actually trained with after the resume). A restart (the step count starts again from the
+    first step while earlier sessions got further: `load_from` without `resume`) is kept whole,
+    shifted to follow the earlier sessions, and marked so that LR004 can report it.
+    """
+    frames: list[pd.DataFrame] = []
+    sessions: list[Session] = []
+    reach = 0  # last train step on the joined timeline so far
+    first_logged: int | None = None
+    for index, (spec, result) in enumerate(parts):
+        frame = result.frame.copy()
+        frame["session"] = index
+        steps = _train_steps(frame)
+        source = ", ".join(str(p) for ps in spec.files.values() for p in ps[:1])
+        if not len(steps):
+            frames.append(frame)
+            sessions.append(Session(spec.name, source))
+            continue
+        lo, hi = int(steps.min()), int(steps.max())
+        if first_logged is None:
+            first_logged = lo
+        restarted = bool(frames) and lo <= first_logged and lo < reach
+        offset = 0
+        if restarted:
+            offset = reach
+            frame["step"] = frame["step"] + offset
+        elif frames and lo <= reach:
+            # Resume: drop what the earlier sessions logged from this session's first step on.
+            is_val = frame["tag"].str.startswith(VAL_PREFIX)
+            val_lo = frame.loc[is_val, "step"].min() if is_val.any() else None
+            for k, old in enumerate(frames):
+                old_val = old["tag"].str.startswith(VAL_PREFIX)
+                drop = (~old_val & (old["step"] >= lo)) | (
+                    old_val & (old["step"] >= val_lo) if val_lo is not None else False
+                )
+                frames[k] = old[~drop]
+        frames.append(frame)
+        sessions.append(Session(spec.name, source, lo + offset, hi + offset, restarted, offset))
+        reach = max(reach, hi + offset)
+    table = pd.concat(frames, ignore_index=True) if frames else empty_frame()
+    table = table.sort_values(["step", "session"], kind="stable").reset_index(drop=True)
+    return table, sessions
+
+
+def _load_config(
+    spec: RunSpec, meta: dict[str, Any]
+) -> tuple[dict[str, Any] | None, str | None, str | None]:
+    """The run's config as data, never executed: newest session's dump, work_dir's, the log's."""
+    try:
+        from logan.schedule.config import load_config
+    except ImportError:  # pragma: no cover - the schedule package is part of logan
+        return None, None, None
+    candidates: list[Path] = []
+    for s in reversed(spec.sessions):
+        candidates.extend(s.files.get("config", []))
+    candidates.extend(spec.config_paths)
+    for path in candidates:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            return load_config(text), str(path), text
+        except Exception:  # noqa: BLE001 - a bad config is "no config", never a crash
+            continue
+    if meta.get("config"):
+        return dict(meta["config"]), None, None
+    text = meta.get("config_text")
+    if text:
+        try:
+            return load_config(text), None, text
+        except Exception:  # noqa: BLE001
+            return None, None, None
+    return None, None, None
+
+
+def load(spec: RunSpec) -> Run:
+    """Read every session of a run and assemble the Run."""
+    parts: list[tuple[SessionSpec, ReadResult]] = []
+    sources: list[str] = []
+    skipped: list[Skipped] = []
+    meta: dict[str, Any] = {}
+    for index, session in enumerate(spec.sessions):
+        result, used = read_session(spec.producer, session, index)
+        parts.append((session, result))
+        sources.extend(used)
+        skipped.extend(result.skipped)
+        for k, v in result.meta.items():
+            meta[k] = v  # later sessions state the newer facts
+    table, sessions = stitch(parts)
+    config, config_path, config_text = _load_config(spec, meta)
+    if config_text is not None:
+        meta["config_text"] = config_text
+    epochs = infer_epochs(table, meta, config)
+    # One convention for every producer: `epoch` = epochs completed at the end of that step.
+    train = ~table["tag"].str.startswith(VAL_PREFIX)
+    indexed = meta.get("epoch_column") == "current_1based"
+    if epochs.epoch_length and (indexed or table.loc[train, "epoch"].isna().all()):
+        table.loc[train, "epoch"] = table.loc[train, "step"].to_numpy() / epochs.epoch_length
+    elif indexed:
+        table.loc[train, "epoch"] = np.nan
+    meta.update(epochs.meta)
+    return Run(
+        path=spec.display,
+        root=spec.root,
+        producer=spec.producer,
+        sources=tuple(_relative_sources(sources, spec)),
+        scalars=table,
+        sessions=tuple(sessions),
+        config=config,
+        config_path=config_path,
+        epoch_length=epochs.epoch_length,
+        max_epochs=epochs.max_epochs,
+        max_iters=epochs.max_iters,
+        skipped=tuple(skipped),
+        meta=meta,
+    )
+
+
+def _relative_sources(sources: list[str], spec: RunSpec) -> list[str]:
+    out = []
+    for s in sources:
+        try:
+            out.append(str(Path(s).relative_to(spec.root)))
+        except ValueError:
+            out.append(Path(s).name)
+    return out

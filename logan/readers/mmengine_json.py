@@ -1,0 +1,113 @@
+"""mmengine's JSON-lines scalar log (`<ts>/vis_data/<ts>.json` or `scalars.json`).
+
+mmengine writes one JSON object per logged iteration with bare `NaN`/`Infinity` tokens (not strict
+JSON), `step` = global iteration, `epoch` = the 1-based current epoch (epoch-based loops only)
+and `iter` (from mmengine 0.7.4). Validation lines carry no `lr`; their `step` is the epoch
+(epoch-based) or iteration at which validation ran, and they go to `val/<key>` tags.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from logan.model import VAL_PREFIX, Skipped
+from logan.readers.base import ReadResult, build_frame
+from logan.tags import canonical_tag
+
+# Keys that index a record rather than being scalars of their own.
+_INDEX_KEYS = frozenset({"step", "iter", "epoch", "mode"})
+
+
+def _parse_lines(raw: bytes, path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[Skipped]]:
+    """Parse every line; one bulk `json.loads` first (fast), line by line only when it fails.
+
+    Python's json accepts mmengine's bare NaN/Infinity tokens, which strict parsers reject.
+    """
+    text = raw.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    numbered = [(i + 1, ln) for i, ln in enumerate(lines) if ln.strip()]
+    try:
+        objs = json.loads("[" + ",".join(ln for _, ln in numbered) + "]")
+        if all(isinstance(o, dict) for o in objs):
+            return [(n, o) for (n, _), o in zip(numbered, objs, strict=True)], []
+    except (ValueError, RecursionError):
+        pass
+    records: list[tuple[int, dict[str, Any]]] = []
+    skipped: list[Skipped] = []
+    for n, ln in numbered:
+        try:
+            obj = json.loads(ln)
+        except (ValueError, RecursionError) as exc:
+            last = n == numbered[-1][0]
+            reason = "truncated last line" if last else f"not valid JSON ({type(exc).__name__})"
+            skipped.append(Skipped(str(path), f"line {n}", reason))
+            continue
+        if not isinstance(obj, dict):
+            skipped.append(Skipped(str(path), f"line {n}", "not a JSON object"))
+            continue
+        records.append((n, obj))
+    return records, skipped
+
+
+def _as_float(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
+def read(path: Path, session: int = 0) -> ReadResult:
+    """Read one mmengine JSON-lines file into tidy rows; bad lines are skipped and recorded."""
+    raw = Path(path).read_bytes()
+    records, skipped = _parse_lines(raw, Path(path))
+    steps: list[int] = []
+    tags: list[str] = []
+    values: list[float] = []
+    epochs: list[float] = []
+    has_epoch = False
+    for n, rec in records:
+        step = rec.get("step", rec.get("iter"))
+        if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step):
+            skipped.append(Skipped(str(path), f"line {n}", "no numeric `step`"))
+            continue
+        step = int(step)
+        is_train = "lr" in rec
+        epoch = rec.get("epoch") if is_train else None
+        ep = (
+            float(epoch)
+            if isinstance(epoch, (int, float)) and not isinstance(epoch, bool)
+            else math.nan
+        )
+        has_epoch = has_epoch or not math.isnan(ep)
+        bad_keys = []
+        for key, value in rec.items():
+            if key in _INDEX_KEYS:
+                continue
+            v = _as_float(value)
+            if v is None:
+                if isinstance(value, dict) and key == "lr":
+                    # Several optimizers: the first is the model's LR, as frameworks log it.
+                    for i, (name, sub) in enumerate(value.items()):
+                        sv = _as_float(sub)
+                        if sv is not None:
+                            steps.append(step)
+                            tags.append("lr" if i == 0 else f"lr/{name}")
+                            values.append(sv)
+                            epochs.append(ep)
+                    continue
+                bad_keys.append(key)
+                continue
+            name = canonical_tag(key) if is_train else VAL_PREFIX + key
+            steps.append(step)
+            tags.append(name)
+            values.append(v)
+            epochs.append(ep)
+        if bad_keys and "lr" in bad_keys:
+            skipped.append(Skipped(str(path), f"line {n}", "`lr` is not a number"))
+    meta: dict[str, Any] = {"epoch_column": "current_1based"} if has_epoch else {}
+    frame = build_frame(steps, tags, values, epochs=epochs, session=session)
+    return ReadResult(frame=frame, skipped=skipped, meta=meta)

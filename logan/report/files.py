@@ -1,0 +1,80 @@
+"""Write report folders: one sub-folder per run (report.md, report.json, PNGs) and an index.
+
+Output names are derived from run paths but sanitised, so nothing is ever written outside `--out`
+whatever a run folder is called (`../`, absolute paths, very long names).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from logan.model import Analysis, RunResult
+from logan.report import markdown, plots
+from logan.report.serialize import SCHEMA, analysis_dict, run_dict
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_NAME = 80
+
+
+def slug(path: str) -> str:
+    """A safe, readable, unique folder name for a run path."""
+    parts = [p for p in re.split(r"[\\/]+", path) if p not in ("", ".", "..")]
+    base = _UNSAFE.sub("_", "__".join(parts)).strip("._") or "run"
+    if len(base) > MAX_NAME or base != "__".join(parts):
+        digest = hashlib.sha1(path.encode("utf-8", "replace")).hexdigest()[:8]
+        base = f"{base[: MAX_NAME - 9]}-{digest}"
+    return base
+
+
+def write_run(result: RunResult, folder: Path) -> dict[str, Path]:
+    """Write one run's report into `folder`; returns the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    links: dict[str, str] = {}
+    for name, build in (
+        ("lr", plots.lr_figure),
+        ("loss", plots.loss_figure),
+        ("scalars", plots.scalars_figure),
+    ):
+        fig = build(result)
+        if fig is None:
+            continue
+        target = folder / f"{name}.png"
+        plots.save(fig, target)
+        written[name] = target
+        links[name] = target.name
+    md = folder / "report.md"
+    md.write_text(markdown.run_markdown(result, links), encoding="utf-8")
+    written["markdown"] = md
+    js = folder / "report.json"
+    doc = analysis_dict(Analysis([result], []))
+    js.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    written["json"] = js
+    return written
+
+
+def write_all(analysis: Analysis, out: Path) -> dict[str, Path]:
+    """One folder per run plus index.md and an all-runs report.json in `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    links: dict[int, str] = {}
+    used: set[str] = set()
+    for i, result in enumerate(analysis.results):
+        name = slug(result.run.path)
+        while name in used:
+            name += "_"
+        used.add(name)
+        write_run(result, out / name)
+        links[i] = f"{name}/report.md"
+    (out / "index.md").write_text(markdown.index_markdown(analysis, links), encoding="utf-8")
+    doc = analysis_dict(analysis)
+    assert doc["schema"] == SCHEMA
+    (out / "report.json").write_text(
+        json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+    )
+    return {"index": out / "index.md", "json": out / "report.json"}
+
+
+__all__ = ["slug", "write_run", "write_all", "run_dict"]

@@ -1,0 +1,82 @@
+"""The JSON contract (schema 1): one dict per run and per finding, numbers as JSON numbers and
+NaN/inf as null. Tools depend on this shape: extend it, never break it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from logan import __version__
+from logan.model import Analysis, Finding, RunResult
+
+SCHEMA = 1
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types only: numpy scalars unwrapped, NaN/inf -> None, tuples -> lists."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return jsonable(
+        {
+            "code": f.code,
+            "name": f.name,
+            "severity": f.severity.value,
+            "message": f.message,
+            "step": f.step,
+            "end_step": f.end_step,
+            "epoch": f.epoch,
+            "evidence": f.evidence,
+            "hint": f.hint,
+        }
+    )
+
+
+def run_dict(result: RunResult) -> dict[str, Any]:
+    run = result.run
+    out: dict[str, Any] = {
+        "path": run.path,
+        "producer": run.producer,
+        "sources": list(run.sources),
+        "sessions": len(run.sessions),
+        "last_step": run.last_step,
+        "epoch_length": run.epoch_length,
+        "max_epochs": run.max_epochs,
+        "findings": [finding_dict(f) for f in result.findings],
+    }
+    # Additions to schema 1 (new keys only).
+    out["config"] = run.config_path
+    out["skipped"] = len(run.skipped)
+    match = getattr(result.expected, "extra", {}).get("schedule_match") if result.expected else None
+    if match is not None:
+        out["schedule_match"] = match
+    if run.train_scalars().empty:
+        out["note"] = "no training scalars"
+    return jsonable(out)
+
+
+def analysis_dict(analysis: Analysis) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "logan_version": __version__,
+        "runs": [run_dict(r) for r in analysis.results],
+        "problems": [{"path": p.path, "message": p.message} for p in analysis.problems],
+    }

@@ -1,0 +1,63 @@
+"""The terminal summary: a table of runs (worst first), then each finding with its hint."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from logan.model import Analysis, Severity
+from logan.report.markdown import _worst_first
+
+STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def render(analysis: Analysis, console: Console) -> None:
+    """Print the summary table and the findings; strings from logs are escaped for rich markup."""
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for col in ("run", "producer", "steps", "epochs", "findings"):
+        table.add_column(col, overflow="fold")
+    order = _worst_first(analysis)
+    for i in order:
+        r = analysis.results[i]
+        run = r.run
+        epochs = "?"
+        if run.max_epochs:
+            epochs = f"{run.max_epochs}" + (f" x {run.epoch_length}" if run.epoch_length else "")
+        codes = " ".join(f"[{STYLE[f.severity]}]{f.code}[/]" for f in r.findings)
+        if run.train_scalars().empty:
+            codes = (codes + " " if codes else "") + "[dim]no training scalars[/]"
+        table.add_row(
+            escape(run.path), run.producer, str(run.last_step or 0), epochs, codes or "[green]ok[/]"
+        )
+    console.print(table)
+    for i in order:
+        r = analysis.results[i]
+        if not r.findings:
+            continue
+        console.print()
+        console.print(f"[bold]{escape(r.run.path)}[/]")
+        for f in r.findings:
+            console.print(
+                f"  [{STYLE[f.severity]}]{f.severity.value:<7}[/] [bold]{f.code}[/] {f.name}: "
+                f"{escape(f.message)}"
+            )
+            if f.evidence.get("cause"):
+                console.print(f"          cause: {escape(str(f.evidence['cause']))}")
+            if f.hint:
+                console.print(f"          hint: {escape(f.hint)}", style="dim")
+            if f.evidence.get("fix"):
+                console.print("          fix:")
+                for line in str(f.evidence["fix"]).splitlines():
+                    color = (
+                        "green"
+                        if line.startswith("+")
+                        else "red"
+                        if line.startswith("-")
+                        else "dim"
+                    )
+                    console.print(f"            [{color}]{escape(line)}[/]")
+    if analysis.problems:
+        console.print()
+        for p in analysis.problems:
+            console.print(f"[red]problem[/] {escape(p.path)}: {escape(p.message)}")
