@@ -1,0 +1,300 @@
+"""Reader for mmengine's text log (`<ts>/<ts>.log`), the file users paste into issues.
+
+One pass, precompiled patterns. `Epoch(train) [e][i/N]` is step `(e-1)*N + i` with `epoch =
+(e-1) + i/N`, the epochs completed at that step (mmengine's JSON logs the 1-based current epoch
+`e` instead); `Iter(train) [k/N]` is step `k`, epoch NaN. Validation summaries (`Epoch(val)
+[e][N/N]`, `Iter(val) [N/N]` without `eta`) become `val/<name>` rows at the training step where
+validation ran: `e*N`, or for iteration-based runs the latest step known from a train line or a
+`Saving checkpoint at K iterations` line (exact when the logging interval divides `val_interval`).
+Validation progress lines and test lines are left out, as in mmengine's JSON. lr is printed as
+`%.{d}e`, other floats as `%.{d}f` (d = `num_digits`, 4 by default): `meta["precision"]` is the
+relative precision of the printed lr (`10**-d`; d+1 `significant_digits`), `meta["precision_abs"]`
+that of the `%f` values, so a check does not take rounding for a plateau. Damaged train/val lines
+(bad bytes, lines run together, an unterminated last line that does not look whole) are skipped
+and recorded; other lines that do not parse are ordinary log output. `wall_time` is NaN: the
+timestamps carry no time zone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from logan.model import VAL_PREFIX, Skipped
+from logan.readers.base import ReadResult, build_frame
+from logan.tags import canonical_tag
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The prefix mmengine's (and mmcv's) logging formatter writes: `2023/06/04 17:38:31 - mmengine -
+# INFO - `; optional so that a log pasted without it still reads.
+LOG_PREFIX = r"(?:\d{4}[/-]\d\d[/-]\d\d \d\d:\d\d:\d\d(?:,\d+)? - \S+ - [A-Z]+ - )"
+_TIMESTAMP_LINE = re.compile(r"\d{4}[/-]\d\d[/-]\d\d \d\d:\d\d:\d\d(?:,\d+)? - ")
+_HEADER = re.compile(
+    LOG_PREFIX + r"?(?P<kind>Epoch|Iter)\((?P<mode>train|val|test)\)\s*"
+    r"\[\s*(?P<a>\d+)(?:\s*/\s*(?P<an>\d+))?\s*\]"
+    r"(?:\s*\[\s*(?P<b>\d+)\s*/\s*(?P<bn>\d+)\s*\])?"
+)
+_CONFIG = re.compile(LOG_PREFIX + r"Config:\s*$")
+_VERSION = re.compile(r"^\s*MMEngine: (\S+)")
+_CHECKPOINT_ITERS = re.compile(r"Saving checkpoint at (\d+) iterations")
+# Items are separated by two spaces; several lr items (`base_lr: ... lr: ...`) by one.
+# `key: value` items, two spaces apart (lr items one space apart: `base_lr: 1e-01 lr: 1e-01`);
+# keys may hold single spaces (`coco/AP .5`), values never do.
+_PAIRS = re.compile(r"([^\s:]+(?: [^\s:]+)*):\s+(\S+)")
+_E_FORMAT = re.compile(r"^[-+]?\d\.(\d+)e[-+]\d+$")
+_F_FORMAT = re.compile(r"^[-+]?\d+\.(\d+)$")
+# Not scalars, or not numbers: left out of the table.
+NON_SCALAR_KEYS = frozenset({"eta"})
+_DAMAGE_CHARS = ("\ufffd", "\x00")
+
+
+def to_float(token: str) -> float | None:
+    """The number a printed token holds, or None (eta `0:01:02`, tensors, words)."""
+    try:
+        return float(token)
+    except ValueError:
+        return None
+
+
+def token_shape(token: str) -> tuple[int, bool] | None:
+    """(decimals, exponent?) of a printed number: the format it was printed with."""
+    m = _E_FORMAT.match(token)
+    if m:
+        return len(m.group(1)), True
+    m = _F_FORMAT.match(token)
+    if m:
+        return len(m.group(1)), False
+    if token.lstrip("-+").isdigit():
+        return 0, False
+    return None
+
+
+def looks_complete(pairs: list[tuple[str, str]], previous: list[tuple[str, str]] | None) -> bool:
+    """Is an unterminated last line whole? Same keys and number formats as the line before."""
+    if not previous or [k for k, _ in pairs] != [k for k, _ in previous]:
+        return False
+    return all(
+        token_shape(v) == token_shape(p) for (_, v), (_, p) in zip(pairs, previous, strict=True)
+    )
+
+
+def read_text_lines(path: Path) -> tuple[list[str], bool, list[Skipped]]:
+    """The file's lines (decoded leniently), whether it ends with a newline, and read errors."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return [], True, [Skipped(str(path), "file", f"cannot read: {exc.strerror or exc}")]
+    if not data.strip(b"\x00 \t\r\n"):
+        return [], True, [Skipped(str(path), "file", "empty file")]
+    text = data.decode("utf-8", errors="replace")
+    return text.split("\n"), text.endswith("\n"), []
+
+
+class _Parser:
+    """State of one pass over a text log: the rows so far and what the log said about the run.
+
+    Rows are kept as one block per log line (step, epoch, tags, values) and expanded once at the
+    end; the tags and numeric positions of a line layout are worked out once per layout.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self.blocks: list[tuple[int, float, tuple[str, ...], list[float]]] = []
+        self.layouts: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, ...], tuple[str, ...]]]
+        self.layouts = {}
+        self.skipped: list[Skipped] = []
+        self.meta: dict[str, Any] = {}
+        self.epoch_length: int | None = None
+        self.max_iters: int | None = None
+        self.last_train_step: int | None = None
+        self.checkpoint_step: int | None = None
+        self.lr_token: str | None = None
+        self.f_decimals: int | None = None
+        self.config_lines: list[str] | None = None
+        self.config_text: str | None = None
+        # The previous line of each kind, to judge whether an unterminated last line is whole.
+        self.previous: dict[str, list[tuple[str, str]]] = {}
+
+    def skip(self, index: int, reason: str) -> None:
+        self.skipped.append(Skipped(self.path, f"line {index + 1}", reason))
+
+    def line(self, index: int, line: str, unterminated: bool) -> None:
+        if self.config_lines is not None:
+            if not _TIMESTAMP_LINE.match(line):
+                self.config_lines.append(line)
+                return
+            self.end_config()
+        if line.startswith("\x00"):
+            # Zeros where a copied-while-written file had no data yet: what follows may be whole.
+            self.skip(index, "NUL bytes")
+            line = line.lstrip("\x00")
+        if "(train)" not in line and "(val)" not in line:
+            self.other(line)
+            return
+        m = _HEADER.match(line)
+        if m is None:
+            if unterminated:
+                self.skip(index, "truncated last line")
+            elif ("\ufffd" in line or "\x00" in line) and _HEADER.search(line):
+                self.skip(index, "non-UTF-8 or NUL bytes in a log line")
+            return
+        mode = m.group("mode")
+        if mode == "test":
+            return
+        body = line[m.end() :]
+        if " - " in body or "(train)" in body or "(val)" in body:
+            joined = _TIMESTAMP_LINE.search(body) or _HEADER.search(body)
+            if joined:
+                # A line cut short and the next one written straight after it: keep the second.
+                self.skip(index, "log line cut short (next line run into it)")
+                self.line(index, body[joined.start() :], unterminated)
+                return
+        if "\ufffd" in body or "\x00" in body:
+            self.skip(index, "non-UTF-8 or NUL bytes in a log line")
+            return
+        if mode == "val" and "eta: " in body:
+            return  # a validation progress line: val-loop timing, not metrics
+        pairs = _PAIRS.findall(body)
+        kind = m.group("kind")
+        if unterminated and not looks_complete(pairs, self.previous.get(kind + mode)):
+            self.skip(index, "truncated last line")
+            return
+        self.previous[kind + mode] = pairs
+        if mode == "train":
+            self.train(m, kind, pairs)
+        else:
+            self.val(m, kind, pairs)
+
+    def other(self, line: str) -> None:
+        """Lines that are not train/val lines: the config block, the version, checkpoints."""
+        if self.config_text is None and "Config:" in line and _CONFIG.match(line):
+            self.config_lines = []
+        elif "MMEngine: " in line and "mmengine_version" not in self.meta:
+            m = _VERSION.match(line)
+            if m:
+                self.meta["mmengine_version"] = m.group(1)
+        elif "Saving checkpoint at" in line:
+            m = _CHECKPOINT_ITERS.search(line)
+            if m:
+                self.checkpoint_step = int(m.group(1))
+
+    def end_config(self) -> None:
+        if self.config_lines is not None:
+            self.config_text = "\n".join(self.config_lines).strip("\n") + "\n"
+            self.config_lines = None
+
+    def train(self, m: re.Match[str], kind: str, pairs: list[tuple[str, str]]) -> None:
+        if kind == "Epoch":
+            if m.group("b") is None or int(m.group("bn")) <= 0:
+                return
+            e, i, n = int(m.group("a")), int(m.group("b")), int(m.group("bn"))
+            step, epoch = (e - 1) * n + i, (e - 1) + i / n
+            self.epoch_length = n
+        else:
+            if m.group("an") is None:
+                return
+            step, epoch = int(m.group("a")), math.nan
+            self.max_iters = int(m.group("an"))
+        self.last_train_step = step
+        if self.lr_token is None:
+            self.note_formats(pairs)
+        self.add(step, epoch, "", pairs)
+
+    def note_formats(self, pairs: list[tuple[str, str]]) -> None:
+        """Remember how lr and the `%f` values are printed (the producer's precision)."""
+        for key, token in pairs:
+            if self.lr_token is None and key.endswith("lr"):
+                self.lr_token = token
+            elif self.f_decimals is None and key in ("time", "loss"):
+                shape = token_shape(token)
+                if shape is not None and not shape[1]:
+                    self.f_decimals = shape[0]
+
+    def val(self, m: re.Match[str], kind: str, pairs: list[tuple[str, str]]) -> None:
+        if kind == "Epoch":
+            if m.group("b") is None or m.group("b") != m.group("bn"):
+                return
+            e = int(m.group("a"))
+            if self.epoch_length is not None:
+                step, epoch = e * self.epoch_length, float(e)
+            else:  # no training line yet: the epoch number is all there is
+                step, epoch = e, float(e)
+                self.meta["val_step_is_epoch"] = True
+        else:
+            if m.group("an") is None or m.group("a") != m.group("an"):
+                return
+            known = [s for s in (self.last_train_step, self.checkpoint_step) if s is not None]
+            step, epoch = (max(known) if known else 0), math.nan
+        self.add(step, epoch, VAL_PREFIX, pairs)
+
+    def add(self, step: int, epoch: float, prefix: str, pairs: list[tuple[str, str]]) -> None:
+        keys = tuple(k for k, _ in pairs)
+        layout = self.layouts.get((prefix, keys))
+        if layout is None:
+            numeric = tuple(
+                n
+                for n, (k, v) in enumerate(pairs)
+                if k not in NON_SCALAR_KEYS and to_float(v) is not None
+            )
+            tags = tuple(canonical_tag(prefix + keys[n]) for n in numeric)
+            layout = self.layouts[(prefix, keys)] = (numeric, tags)
+        numeric, tags = layout
+        try:
+            values = [float(pairs[n][1]) for n in numeric]
+        except ValueError:  # a value that is not a number this time (`nan` is): take the rest
+            kept = [(t, to_float(pairs[n][1])) for n, t in zip(numeric, tags, strict=True)]
+            tags = tuple(t for t, v in kept if v is not None)
+            values = [v for _, v in kept if v is not None]
+        self.blocks.append((step, epoch, tags, values))
+
+    def result(self, session: int) -> ReadResult:
+        self.end_config()
+        meta = self.meta
+        if self.config_text is not None:
+            meta["config_text"] = self.config_text
+        if self.epoch_length is not None:
+            meta["epoch_length"] = self.epoch_length
+        if self.max_iters is not None:
+            meta["max_iters"] = self.max_iters
+        if self.epoch_length is not None or self.max_iters is not None:
+            meta["by_epoch"] = self.epoch_length is not None
+        shape = token_shape(self.lr_token) if self.lr_token is not None else None
+        if shape is not None and shape[1]:
+            meta["precision"] = 10.0 ** -shape[0]
+            meta["significant_digits"] = shape[0] + 1
+        if self.f_decimals is not None:
+            meta["precision_abs"] = 10.0**-self.f_decimals
+        return ReadResult(frame=blocks_frame(self.blocks, session), skipped=self.skipped, meta=meta)
+
+
+def blocks_frame(
+    blocks: list[tuple[int, float, tuple[str, ...], list[float]]], session: int
+) -> pd.DataFrame:
+    """The tidy table from per-line blocks, expanded in numpy rather than row by row."""
+    counts = np.fromiter((len(b[2]) for b in blocks), dtype=np.int64, count=len(blocks))
+    steps = np.repeat(np.fromiter((b[0] for b in blocks), np.int64, len(blocks)), counts)
+    epochs = np.repeat(np.fromiter((b[1] for b in blocks), np.float64, len(blocks)), counts)
+    tags = list(chain.from_iterable(b[2] for b in blocks))
+    values = np.fromiter(chain.from_iterable(b[3] for b in blocks), np.float64, len(tags))
+    return build_frame(steps, tags, values, epochs=epochs, session=session)
+
+
+def read(path: Path, session: int = 0) -> ReadResult:
+    """Read one mmengine text log into tidy rows; never raises on bad content."""
+    path = Path(path)
+    lines, terminated, problems = read_text_lines(path)
+    parser = _Parser(path)
+    parser.skipped.extend(problems)
+    if terminated and lines and lines[-1] == "":
+        lines.pop()  # the empty string after the final newline
+    last = len(lines) - 1
+    for index, line in enumerate(lines):
+        parser.line(index, line, unterminated=index == last and not terminated)
+    return parser.result(session)
