@@ -9,7 +9,7 @@ import numpy as np
 
 from logan.checks import rule
 from logan.model import Finding, Run, Severity
-from logan.schedule.from_logs import Expected, abs_tolerance, equal_mask
+from logan.schedule.from_logs import Expected, equal_mask, lr_tolerance
 
 # LR001 thresholds.
 # The flat stretch must cover at least one epoch (the seed bug freezes for whole epochs); without
@@ -66,7 +66,7 @@ def lr_plateau(run: Run, expected: object) -> Iterator[Finding]:
     steps = lr.index.to_numpy(dtype="int64")
     values = lr.to_numpy(dtype="float64")
     peak, floor = expected.peak, expected.floor
-    eq = equal_mask(values, abs_tolerance(run.meta, peak))
+    eq = equal_mask(values, lr_tolerance(run.meta))
     if not eq[-1]:
         return
     changed = np.nonzero(~eq)[0]

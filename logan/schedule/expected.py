@@ -5,7 +5,7 @@ else the cosine inferred from the logs.
 from __future__ import annotations
 
 from logan.model import Run
-from logan.schedule.from_logs import Expected, abs_tolerance, expected_from_logs
+from logan.schedule.from_logs import Expected, expected_from_logs, lr_tolerance
 
 
 def build_expected(run: Run) -> Expected | None:
@@ -13,5 +13,4 @@ def build_expected(run: Run) -> Expected | None:
     lr = run.series("lr")
     if lr.empty:
         return None
-    peak = float(lr.max()) if len(lr) else 0.0
-    return expected_from_logs(lr, abs_tolerance(run.meta, peak))
+    return expected_from_logs(lr, lr_tolerance(run.meta))

@@ -42,34 +42,40 @@ class Expected:
         return float(np.interp(step, self.steps, self.values))
 
 
-def abs_tolerance(meta: dict[str, Any], peak: float) -> float:
-    """Half a printed digit: logs that round values (text logs, mmcv's 5 decimals) must not make
-    a slowly moving LR look frozen."""
-    tol = 0.0
-    if meta.get("precision_abs"):
-        tol = max(tol, float(meta["precision_abs"]) * 0.51)
+def lr_tolerance(meta: dict[str, Any]) -> tuple[float, float]:
+    """(absolute, relative) tolerance for "two logged LRs are equal", from how the producer printed
+    them: text logs print the LR with a few significant digits (`meta["precision"]`, relative),
+    mmcv 1.x rounds every float to 5 decimals (`meta["precision_abs"]`). Rounding must not make a
+    slowly moving LR look frozen, nor a frozen one look moving.
+
+    When a relative precision is stated it describes the LR, and `precision_abs` then describes the
+    other (`%f`-printed) values only.
+    """
     if meta.get("precision"):
-        tol = max(tol, float(meta["precision"]) * abs(peak))
-    return tol
+        # Printed values that differ at all differ by at least one unit in the last digit.
+        return 0.0, float(meta["precision"]) * 0.05
+    if meta.get("precision_abs"):
+        return float(meta["precision_abs"]) * 0.51, 0.0
+    return 0.0, 0.0
 
 
-def equal_mask(values: np.ndarray, abs_tol: float = 0.0) -> np.ndarray:
-    """True where a value equals the previous one within the logged precision."""
+def equal_mask(values: np.ndarray, tol: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """True where a value equals the previous one within the logged precision (abs, rel)."""
     prev, cur = values[:-1], values[1:]
-    tol = np.maximum(np.abs(prev) * REL_EQUAL, abs_tol)
-    return np.abs(cur - prev) <= tol
+    limit = np.maximum(np.abs(prev) * max(REL_EQUAL, tol[1]), tol[0])
+    return np.abs(cur - prev) <= limit
 
 
-def classify_shape(values: np.ndarray, peak_index: int, abs_tol: float = 0.0) -> str:
+def classify_shape(values: np.ndarray, peak_index: int, tol: tuple[float, float] = (0.0, 0.0)) -> str:
     """Smooth, staircase, constant or rising: how the LR moves after its peak."""
     if len(values) < 3:
         return "unknown"
-    if np.all(equal_mask(values, abs_tol)):
+    if np.all(equal_mask(values, tol)):
         return "constant"
     tail = values[peak_index:]
     if len(tail) < 3:
         return "rising"
-    changes = ~equal_mask(tail, abs_tol)
+    changes = ~equal_mask(tail, tol)
     # Only the decaying part says what kind of schedule this is: a final flat stretch is exactly
     # what LR001 looks for, so it must not turn a smooth decay into a "staircase".
     last_change = int(np.nonzero(changes)[0].max()) + 1 if changes.any() else 0
@@ -92,7 +98,7 @@ def cosine(steps: np.ndarray, start: int, end: int, peak: float, floor: float) -
     return floor + (peak - floor) * (1 + np.cos(np.pi * t)) / 2
 
 
-def expected_from_logs(lr: pd.Series, abs_tol: float = 0.0) -> Expected | None:
+def expected_from_logs(lr: pd.Series, tol: tuple[float, float] = (0.0, 0.0)) -> Expected | None:
     """Infer warmup, peak and the cosine the run most likely meant, from the LR alone."""
     lr = lr[np.isfinite(lr.to_numpy())]
     if len(lr) < 3:
@@ -106,7 +112,7 @@ def expected_from_logs(lr: pd.Series, abs_tol: float = 0.0) -> Expected | None:
     expected = values.copy()
     after = steps >= peak_step
     expected[after] = cosine(steps[after], peak_step, last, peak, floor)
-    shape = classify_shape(values, pk, abs_tol)
+    shape = classify_shape(values, pk, tol)
     return Expected(
         source="logs",
         steps=steps,
