@@ -172,10 +172,11 @@ def _load_config(
         from logan.schedule.config import load_config
     except ImportError:  # pragma: no cover - the schedule package is part of logan
         return None, None, None
-    candidates: list[Path] = []
+    # The work_dir's dump carries the user's config file name (what a fix diff should name);
+    # each session's vis_data/config.py is the same dump under a generic name.
+    candidates: list[Path] = list(spec.config_paths)
     for s in reversed(spec.sessions):
         candidates.extend(s.files.get("config", []))
-    candidates.extend(spec.config_paths)
     for path in candidates:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")

@@ -1,16 +1,148 @@
-"""Choose the expected schedule for a run: the simulated config when logan can run it exactly,
+"""Choose the expected schedule for a run: the simulated config when it reproduces the logged LR,
 else the cosine inferred from the logs.
+
+A config that simulates to something other than what was logged (a different base LR, a param
+group with `lr_mult`, a config edited after the run) is not trusted as "expected"; how far apart
+they are is still reported as `schedule_match`.
 """
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
 from logan.model import Run
-from logan.schedule.from_logs import Expected, expected_from_logs, lr_tolerance
+from logan.schedule.from_logs import (
+    Expected,
+    classify_shape,
+    expected_from_logs,
+    find_peak,
+    lr_tolerance,
+)
+
+# Producer -> module with `simulate_config(config, epoch_length, *, config_text, config_name,
+# total_iters) -> Simulation | None`.
+SIMULATORS = {
+    "mmengine": "logan.schedule.mmengine",
+    "mmcv": "logan.schedule.mmcv",
+    "hf": "logan.schedule.hf",
+}
+# Simulated and logged LR agree when every logged point is within this relative error (beyond the
+# producer's own printing precision): float32 event files carry ~1e-7, JSON doubles ~1e-16.
+MATCH_REL = 1e-4
+# A constant ratio between logged and simulated LR (within this) is a scale, not a shape, error:
+# typically `paramwise_cfg`/`lr_mult` on parameter group 0.
+SCALE_REL = 1e-3
+
+
+def simulate(run: Run) -> Any:
+    """The run's config simulated by its producer's scheduler model, or None."""
+    if not run.config or run.producer not in SIMULATORS:
+        return None
+    try:
+        module = importlib.import_module(SIMULATORS[run.producer])
+    except ModuleNotFoundError:
+        return None
+    text = run.meta.get("config_text")
+    name = Path(run.config_path).name if run.config_path else "config.py"
+    total = run.max_iters or run.last_step
+    try:
+        return module.simulate_config(
+            run.config, run.epoch_length, config_text=text, config_name=name, total_iters=total
+        )
+    except Exception:  # noqa: BLE001 - a simulator gap means "no config expectation", not a crash
+        return None
+
+
+def _at(curve: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Curve value at 1-based logged steps (clipped to the simulated range)."""
+    idx = np.clip(steps - 1, 0, len(curve) - 1)
+    return curve[idx]
+
+
+def schedule_match(sim: Any, lr: pd.Series, tol: tuple[float, float]) -> dict[str, Any]:
+    """How well the simulated LR reproduces the logged one, with the known offsets named."""
+    steps = lr.index.to_numpy(dtype="int64")
+    logged = lr.to_numpy(dtype="float64")
+    in_range = steps <= sim.total_iters
+    steps, logged = steps[in_range], logged[in_range]
+    simulated = _at(sim.actual, steps)
+    denom = np.maximum(np.abs(logged), 1e-300)
+    err = np.abs(simulated - logged)
+    rel = err / denom
+    out: dict[str, Any] = {
+        "max_rel_error": float(rel.max()) if len(rel) else None,
+        "points": int(len(rel)),
+        "simulated_iters": int(sim.total_iters),
+    }
+    allowed = np.maximum(np.maximum(MATCH_REL, tol[1] * 2) * np.abs(logged), tol[0])
+    out["matches"] = bool(len(rel)) and bool(np.all(err <= allowed))
+    if not out["matches"] and len(rel):
+        ok = np.abs(simulated) > 0
+        ratio = logged[ok] / simulated[ok]
+        if len(ratio) and np.ptp(ratio) <= SCALE_REL * abs(float(np.median(ratio))):
+            out["scale"] = float(np.median(ratio))
+            out["note"] = (
+                f"logged LR is a constant {out['scale']:.4g}x the simulated one: parameter group 0 "
+                "has an lr_mult (paramwise_cfg) or the base LR differs from the config"
+            )
+    if tol[0] or tol[1]:
+        out["note"] = out.get("note") or "logged values are rounded; error includes the rounding"
+    return out
+
+
+def _from_config(
+    sim: Any, lr: pd.Series, tol: tuple[float, float], match: dict[str, Any]
+) -> Expected:
+    steps = lr.index.to_numpy(dtype="int64")
+    values = lr.to_numpy(dtype="float64")
+    intended = _at(sim.intended, steps)
+    pk = find_peak(values)
+    peak_intended = float(np.max(sim.intended))
+    warmup_end = int(steps[pk]) if pk > 0 and values[0] < values[pk] else None
+    full = np.arange(1, sim.total_iters + 1)
+    extra: dict[str, Any] = {
+        "schedule_match": match,
+        "simulation": sim,
+        "configured_curve": (full, sim.actual),
+    }
+    if sim.cause:
+        extra["cause"] = sim.cause
+        extra["intended_curve"] = (full, sim.intended)
+    if sim.fix:
+        extra["fix"] = sim.fix
+    return Expected(
+        source="config",
+        steps=steps,
+        values=intended,
+        peak=max(peak_intended, float(values[pk])),
+        peak_step=int(steps[pk]),
+        warmup_end=warmup_end,
+        floor=float(np.min(sim.intended)),
+        last_step=int(steps[-1]),
+        shape=classify_shape(values, pk, tol),
+        extra=extra,
+    )
 
 
 def build_expected(run: Run) -> Expected | None:
     """The schedule checks compare against (None when the run logged no LR)."""
     lr = run.series("lr")
-    if lr.empty:
+    lr = lr[np.isfinite(lr.to_numpy())]
+    if len(lr) < 3:
         return None
-    return expected_from_logs(lr, lr_tolerance(run.meta))
+    tol = lr_tolerance(run.meta)
+    sim = simulate(run)
+    if sim is not None:
+        match = schedule_match(sim, lr, tol)
+        if match["matches"]:
+            return _from_config(sim, lr, tol, match)
+    guess = expected_from_logs(lr, tol)
+    if guess is not None and sim is not None:
+        guess.extra["schedule_match"] = match
+        guess.extra["configured_curve"] = (np.arange(1, sim.total_iters + 1), sim.actual)
+    return guess
