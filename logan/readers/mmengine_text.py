@@ -129,6 +129,8 @@ class _Parser:
         if self.config_lines is not None:
             if not _TIMESTAMP_LINE.match(line):
                 self.config_lines.append(line)
+                if unterminated:
+                    self.skip(index, "file ends inside the dumped config")
                 return
             self.end_config()
         if line.startswith("\x00"):
@@ -136,7 +138,10 @@ class _Parser:
             self.skip(index, "NUL bytes")
             line = line.lstrip("\x00")
         if "(train)" not in line and "(val)" not in line:
-            self.other(line)
+            if not unterminated:
+                self.other(line)
+            elif line.strip():  # it may have been a train line cut before its header
+                self.skip(index, "truncated last line")
             return
         m = _HEADER.match(line)
         if m is None:
