@@ -182,8 +182,8 @@ def _resolve(cfgs: list[Any], loop: _Loop) -> list[_Resolved]:
     for index, raw in enumerate(cfgs):
         if not isinstance(raw, dict) or is_unknown(raw):
             raise _Unsupported("scheduler config")
-        if _is_momentum(raw.get("type")):
-            continue  # schedules momentum, never the LR
+        if _is_momentum(raw.get("type")) or raw.get("param_name", "lr") != "lr":
+            continue  # schedules momentum (or another parameter), never the LR
         kind = scheduler_kind(raw.get("type"))
         if kind is None:
             raise _Unsupported(f"scheduler type {raw.get('type')}")
@@ -194,8 +194,8 @@ def _resolve(cfgs: list[Any], loop: _Loop) -> list[_Resolved]:
             cfg["end"] = loop.max_epochs if by_epoch else loop.max_iters
         begin = _num(cfg.pop("begin", 0), "begin")
         end = _num(cfg.pop("end"), "end")
-        cfg.pop("last_step", None)
-        cfg.pop("verbose", None)
+        for unused in ("last_step", "verbose", "param_name"):
+            cfg.pop(unused, None)
         converted = bool(cfg.pop("convert_to_iter_based", False))
         if converted:
             if not by_epoch:
