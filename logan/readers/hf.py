@@ -226,7 +226,7 @@ def read(path: Path, session: int = 0) -> ReadResult:
         if not is_eval and not math.isnan(epoch):
             train_epochs.append((step, epoch))
 
-    meta: dict[str, Any] = {"step_base": 1}
+    meta: dict[str, Any] = {}
     for key in _STATE_FACTS:
         value = _num(state.get(key))
         if value is not None:

@@ -1,14 +1,15 @@
 """Lightning's CSVLogger output: `metrics.csv` (sparse rows) and the `hparams.yaml` beside it.
 
 Every `log_metrics` call is one row holding only the columns it logged, so a row has an LR, or
-a training loss, or a validation metric. `step` is Lightning's global optimizer step, from 0; the
-LR that `LearningRateMonitor` logs at step s is the one update s+1 uses. The monitor names its
-columns `lr-<Optimizer>`, `lr-<Optimizer>/pg<k>` (k counted from 1) or `lr-<Optimizer>/<group
-name>`, and `-<n>` after the optimizer when several have the same class. `epoch` is the 0-based
-current epoch; it is turned into logan's convention (epochs completed at the end of the step,
-`(step + 1) / epoch_length`) when the rows pin the epoch length down, else left NaN.
-`hparams.yaml` is parsed as data only (never executed); unknown `!!python/...` tags are read as
-plain data.
+a training loss, or a validation metric. Lightning's `step` is its global optimizer step from 0,
+and the LR that `LearningRateMonitor` logs at step s is the one update s+1 uses; logan's steps
+count updates from 1 (as mmengine's `iter` and HF's `step` do), so every row is moved to s+1.
+The monitor names its columns `lr-<Optimizer>`, `lr-<Optimizer>/pg<k>` (k counted from 1) or
+`lr-<Optimizer>/<group name>`, with `-<n>` after the optimizer when several share a class.
+`epoch` is the 0-based current epoch; it becomes logan's convention (epochs completed at the end
+of the step, `step / epoch_length`) when the rows pin the epoch length down, else NaN.
+`hparams.yaml` is parsed as data only (never executed); `!!python/...` tags are read as plain
+data.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from logan.readers.base import ReadResult, build_frame
 from logan.tags import canonical_tag
 
 _INDEX_COLUMNS = ("step", "epoch")
+# Lightning logs from step 0 the LR of update 1: shift to logan's 1-based update count.
+STEP_SHIFT = 1
 # `lr-<Opt>[-<n>][/<group>]`, the LearningRateMonitor's names; `-momentum` / `-weight_decay`
 # columns (log_momentum / log_weight_decay) end in those words instead.
 _LR_COLUMN = re.compile(r"^lr-(?P<opt>[^/]+?)(?:-(?P<dup>\d+))?(?:/(?P<group>.+))?$")
@@ -152,7 +155,7 @@ def read(path: Path, session: int = 0) -> ReadResult:
     spath = str(path)
     raw = path.read_bytes()
     skipped: list[Skipped] = []
-    meta: dict[str, Any] = {"step_base": 0}
+    meta: dict[str, Any] = {"step_shift": STEP_SHIFT}
     hparams_path = path.with_name("hparams.yaml")
     if hparams_path.is_file():
         config = _load_hparams(hparams_path, skipped)
@@ -212,7 +215,7 @@ def read(path: Path, session: int = 0) -> ReadResult:
             if v is None:
                 bad.append(col)
                 continue
-            steps.append(step)
+            steps.append(step + STEP_SHIFT)
             tags.append(tag)
             values.append(v)
             has_train = has_train or not tag.startswith(VAL_PREFIX)
@@ -232,6 +235,6 @@ def read(path: Path, session: int = 0) -> ReadResult:
     elif span is not None:
         meta["epoch_length_range"] = span
     # LR rows carry no epoch cell; with the length known every row gets one.
-    epochs = [(s + 1) / length for s in steps] if length else None
+    epochs = [s / length for s in steps] if length else None
     frame = build_frame(steps, tags, values, epochs=epochs, session=session)
     return ReadResult(frame=frame, skipped=skipped, meta=meta)

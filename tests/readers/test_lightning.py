@@ -35,31 +35,33 @@ def _cosine(step: int, t_max: int, base: float = BASE_LR) -> float:
 def test_healthy_lr_follows_cosine_over_all_steps() -> None:
     r = lightning.read(_csv("lightning_healthy"))
     lr = _series(r, "lr")
-    assert sorted(lr) == list(range(TOTAL))  # Lightning's global step counts from 0
+    # Lightning's step 0 is update 1: logan counts updates from 1.
+    assert sorted(lr) == list(range(1, TOTAL + 1))
     for step, value in lr.items():
-        assert value == pytest.approx(_cosine(step, TOTAL), rel=1e-9), step
+        assert value == pytest.approx(_cosine(step - 1, TOTAL), rel=1e-9), step
     # LearningRateMonitor's pg2 (counted from 1) is the second parameter group: lr/pg1.
     pg1 = _series(r, "lr/pg1")
-    assert pg1[0] == pytest.approx(1e-4)
-    assert pg1[39] == pytest.approx(_cosine(39, TOTAL, base=1e-4))
+    assert pg1[1] == pytest.approx(1e-4)
+    assert pg1[40] == pytest.approx(_cosine(39, TOTAL, base=1e-4))
     assert "lr-AdamW/pg1" not in set(r.frame["tag"])
 
 
 def test_cycles_lr_goes_down_and_up_every_eight_steps() -> None:
     # T_max = 4 (the epoch count) stepped per step: a period of 8 steps, 5 cycles.
     lr = _series(lightning.read(_csv("lightning_cycles")), "lr")
-    assert [s for s, v in lr.items() if v == pytest.approx(ETA_MIN)] == [4, 12, 20, 28, 36]
-    assert [s for s, v in lr.items() if v == pytest.approx(BASE_LR)] == [0, 8, 16, 24, 32]
+    assert [s for s, v in lr.items() if v == pytest.approx(ETA_MIN)] == [5, 13, 21, 29, 37]
+    assert [s for s, v in lr.items() if v == pytest.approx(BASE_LR)] == [1, 9, 17, 25, 33]
     for step, value in lr.items():
-        assert value == pytest.approx(_cosine(step, 4), rel=1e-9)
+        assert value == pytest.approx(_cosine(step - 1, 4), rel=1e-9)
 
 
 def test_per_epoch_stepped_lr_moves_only_at_epoch_boundaries() -> None:
     lr = _series(lightning.read(_csv("lightning_per_epoch_stepped")), "lr")
-    changes = [s for s in range(1, TOTAL) if lr[s] != lr[s - 1]]
-    assert changes == [10, 20, 30]
+    # Updates 1-10 use the first LR, update 11 the next: like mmengine's per-epoch schedulers.
+    changes = [s for s in range(2, TOTAL + 1) if lr[s] != lr[s - 1]]
+    assert changes == [11, 21, 31]
     for step, value in lr.items():
-        assert value == pytest.approx(_cosine(step // 10, TOTAL), rel=1e-9)
+        assert value == pytest.approx(_cosine((step - 1) // 10, TOTAL), rel=1e-9)
     assert min(lr.values()) / max(lr.values()) > 0.98  # barely moved in 40 steps
 
 
@@ -70,11 +72,11 @@ def test_sparse_rows_epoch_length_and_validation() -> None:
     assert n_rows == 84  # 40 LR rows + 40 loss rows + 4 validation rows, each with one metric
     assert len(r.frame) == 84
     assert set(r.frame["tag"]) == {"lr", "loss", "val/loss"}
-    assert sorted(_series(r, "val/loss")) == [9, 19, 29, 39]
-    assert r.meta["epoch_length"] == 10 and r.meta["step_base"] == 0
+    assert sorted(_series(r, "val/loss")) == [10, 20, 30, 40]
+    assert r.meta["epoch_length"] == 10 and r.meta["step_shift"] == 1
     # Epochs completed at the end of the step, for LR rows too (their epoch cell is empty).
     lr_epochs = r.frame[r.frame["tag"] == "lr"].set_index("step")["epoch"]
-    assert lr_epochs[0] == pytest.approx(0.1) and lr_epochs[9] == 1.0 and lr_epochs[39] == 4.0
+    assert lr_epochs[1] == pytest.approx(0.1) and lr_epochs[10] == 1.0 and lr_epochs[40] == 4.0
     assert r.skipped == []
 
 
@@ -101,14 +103,14 @@ def _keep_steps(tmp_path: Path, keep) -> Path:
 
 
 def test_sparse_logging_still_pins_the_epoch_length(tmp_path: Path) -> None:
-    # As if log_every_n_steps=3: rows at steps 2, 5, 8, ... still bound the length to exactly 10.
+    # As if log_every_n_steps=3: Lightning steps 2, 5, 8, ... still pin the length to exactly 10.
     r = lightning.read(_keep_steps(tmp_path, lambda s: s % 3 == 2))
     assert r.meta["epoch_length"] == 10
-    assert sorted(_series(r, "lr")) == list(range(2, TOTAL, 3))
+    assert sorted(_series(r, "lr")) == list(range(3, TOTAL + 1, 3))
 
 
 def test_too_sparse_logging_gives_a_range_not_a_guess(tmp_path: Path) -> None:
-    # Steps 5 (epoch 0) and 25 (epoch 2) only allow 9 <= length <= 12.
+    # Lightning steps 5 (epoch 0) and 25 (epoch 2) only allow 9 <= length <= 12.
     r = lightning.read(_keep_steps(tmp_path, lambda s: s in (5, 25)))
     assert "epoch_length" not in r.meta
     assert r.meta["epoch_length_range"] == (9, 12)
@@ -120,8 +122,8 @@ def test_truncated_last_line_is_skipped(tmp_path: Path) -> None:
     path = tmp_path / "metrics.csv"
     path.write_bytes(raw[: raw.rindex(b"0.00097555") + 6])  # inside the LR row of step 4
     r = lightning.read(path)
-    assert sorted(_series(r, "lr")) == [0, 1, 2, 3]
-    assert sorted(_series(r, "loss")) == [0, 1, 2, 3]
+    assert sorted(_series(r, "lr")) == [1, 2, 3, 4]
+    assert sorted(_series(r, "loss")) == [1, 2, 3, 4]
     assert [s.reason for s in r.skipped] == ["truncated last line"]
 
 
@@ -132,7 +134,7 @@ def test_non_utf8_cell_skips_only_its_row(tmp_path: Path) -> None:
     path.write_bytes(raw[: start + 1] + b"\xff\xfe" + raw[start + 3 :])
     r = lightning.read(path)
     lr = _series(r, "lr")
-    assert 2 not in lr and len(lr) == 39
+    assert 3 not in lr and len(lr) == 39
     reasons = " | ".join(s.reason for s in r.skipped)
     assert "not UTF-8" in reasons and "not a number in lr-AdamW" in reasons
 
