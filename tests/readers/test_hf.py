@@ -171,3 +171,17 @@ def test_parse_training_args_older_spelling_and_damage() -> None:
     assert cut["lr_scheduler_type"] == "cosine" and cut["learning_rate"] == 1e-3
     assert cut["gradient_accumulation_steps"] is None  # after the cut
     assert hf.parse_training_args("") == hf.parse_training_args("\x00")
+
+
+@pytest.mark.parametrize("sample", [COSINE, GRADACCUM], ids=["cosine", "gradaccum"])
+def test_any_truncation_reads_a_prefix_and_never_raises(sample: Path, tmp_path: Path) -> None:
+    raw = sample.read_bytes()
+    full = _series(hf.read(sample), "lr")
+    damaged = tmp_path / "trainer_state.json"
+    for cut in range(0, len(raw), 23):
+        damaged.write_bytes(raw[:cut])
+        r = hf.read(damaged)
+        steps = sorted(_series(r, "lr"))
+        assert steps == list(range(1, len(steps) + 1)), cut
+        assert all(_series(r, "lr")[s] == full[s] for s in steps)
+        assert r.skipped, cut  # a cut file is never reported as clean

@@ -180,3 +180,15 @@ def test_broken_hparams_is_a_skip_not_an_error(tmp_path: Path) -> None:
     assert "config" not in r.meta
     assert any(s.path.endswith("hparams.yaml") for s in r.skipped)
     assert len(_series(r, "lr")) == TOTAL
+
+
+def test_any_truncation_reads_a_prefix_and_never_raises(tmp_path: Path) -> None:
+    raw = _csv("lightning_healthy").read_bytes()
+    full = _series(lightning.read(_csv("lightning_healthy")), "lr")
+    path = tmp_path / "metrics.csv"
+    for cut in range(0, len(raw), 7):
+        path.write_bytes(raw[:cut])
+        r = lightning.read(path)
+        lr = _series(r, "lr")
+        assert sorted(lr) == list(range(1, len(lr) + 1)), cut
+        assert all(lr[s] == full[s] for s in lr), cut
