@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +53,7 @@ _E_FORMAT = re.compile(r"^[-+]?\d\.(\d+)e[-+]\d+$")
 _F_FORMAT = re.compile(r"^[-+]?\d+\.(\d+)$")
 # Not scalars, or not numbers: left out of the table.
 NON_SCALAR_KEYS = frozenset({"eta"})
-_DAMAGE_CHARS = ("\ufffd", "\x00")
+_FIRST = itemgetter(0)
 
 
 def to_float(token: str) -> float | None:
@@ -97,12 +98,16 @@ def read_text_lines(path: Path) -> tuple[list[str], bool, list[Skipped]]:
     return text.split("\n"), text.endswith("\n"), []
 
 
-class _Parser:
+class TextLogParser:
     """State of one pass over a text log: the rows so far and what the log said about the run.
 
     Rows are kept as one block per log line (step, epoch, tags, values) and expanded once at the
-    end; the tags and numeric positions of a line layout are worked out once per layout.
+    end; the tags and numeric positions of a line layout are worked out once per layout. The mmcv
+    1.x text reader subclasses it: same logging format, other line headers.
     """
+
+    HEADER = _HEADER
+    PAIRS = _PAIRS
 
     def __init__(self, path: Path) -> None:
         self.path = str(path)
@@ -137,25 +142,25 @@ class _Parser:
             # Zeros where a copied-while-written file had no data yet: what follows may be whole.
             self.skip(index, "NUL bytes")
             line = line.lstrip("\x00")
-        if "(train)" not in line and "(val)" not in line:
+        if not self.is_candidate(line):
             if not unterminated:
                 self.other(line)
             elif line.strip():  # it may have been a train line cut before its header
                 self.skip(index, "truncated last line")
             return
-        m = _HEADER.match(line)
+        m = self.HEADER.match(line)
         if m is None:
             if unterminated:
                 self.skip(index, "truncated last line")
-            elif ("\ufffd" in line or "\x00" in line) and _HEADER.search(line):
+            elif ("\ufffd" in line or "\x00" in line) and self.HEADER.search(line):
                 self.skip(index, "non-UTF-8 or NUL bytes in a log line")
             return
-        mode = m.group("mode")
-        if mode == "test":
+        mode = m.group("mode") or "train"
+        if mode not in ("train", "val"):
             return
         body = line[m.end() :]
-        if " - " in body or "(train)" in body or "(val)" in body:
-            joined = _TIMESTAMP_LINE.search(body) or _HEADER.search(body)
+        if " - " in body or self.is_candidate(body):
+            joined = _TIMESTAMP_LINE.search(body) or self.HEADER.search(body)
             if joined:
                 # A line cut short and the next one written straight after it: keep the second.
                 self.skip(index, "log line cut short (next line run into it)")
@@ -166,7 +171,7 @@ class _Parser:
             return
         if mode == "val" and "eta: " in body:
             return  # a validation progress line: val-loop timing, not metrics
-        pairs = _PAIRS.findall(body)
+        pairs = self.PAIRS.findall(body)
         kind = m.group("kind")
         if unterminated and not looks_complete(pairs, self.previous.get(kind + mode)):
             self.skip(index, "truncated last line")
@@ -176,6 +181,10 @@ class _Parser:
             self.train(m, kind, pairs)
         else:
             self.val(m, kind, pairs)
+
+    def is_candidate(self, line: str) -> bool:
+        """A cheap test before the header pattern: could this be a train/val line?"""
+        return "(train)" in line or "(val)" in line
 
     def other(self, line: str) -> None:
         """Lines that are not train/val lines: the config block, the version, checkpoints."""
@@ -196,17 +205,18 @@ class _Parser:
             self.config_lines = None
 
     def train(self, m: re.Match[str], kind: str, pairs: list[tuple[str, str]]) -> None:
+        a, an, b, bn = m.group("a", "an", "b", "bn")
         if kind == "Epoch":
-            if m.group("b") is None or int(m.group("bn")) <= 0:
+            if b is None or bn is None or int(bn) <= 0:
                 return
-            e, i, n = int(m.group("a")), int(m.group("b")), int(m.group("bn"))
+            e, i, n = int(a), int(b), int(bn)
             step, epoch = (e - 1) * n + i, (e - 1) + i / n
             self.epoch_length = n
         else:
-            if m.group("an") is None:
+            if an is None:
                 return
-            step, epoch = int(m.group("a")), math.nan
-            self.max_iters = int(m.group("an"))
+            step, epoch = int(a), math.nan
+            self.max_iters = int(an)
         self.last_train_step = step
         if self.lr_token is None:
             self.note_formats(pairs)
@@ -214,13 +224,15 @@ class _Parser:
 
     def note_formats(self, pairs: list[tuple[str, str]]) -> None:
         """Remember how lr and the `%f` values are printed (the producer's precision)."""
+        found = dict(pairs)
         for key, token in pairs:
-            if self.lr_token is None and key.endswith("lr"):
+            if key.endswith("lr") or key.startswith("lr_"):
                 self.lr_token = token
-            elif self.f_decimals is None and key in ("time", "loss"):
-                shape = token_shape(token)
-                if shape is not None and not shape[1]:
-                    self.f_decimals = shape[0]
+                break
+        token = found.get("loss", found.get("time"))
+        shape = token_shape(token) if token is not None else None
+        if shape is not None and not shape[1]:
+            self.f_decimals = shape[0]
 
     def val(self, m: re.Match[str], kind: str, pairs: list[tuple[str, str]]) -> None:
         if kind == "Epoch":
@@ -240,7 +252,7 @@ class _Parser:
         self.add(step, epoch, VAL_PREFIX, pairs)
 
     def add(self, step: int, epoch: float, prefix: str, pairs: list[tuple[str, str]]) -> None:
-        keys = tuple(k for k, _ in pairs)
+        keys = tuple(map(_FIRST, pairs))
         layout = self.layouts.get((prefix, keys))
         if layout is None:
             numeric = tuple(
@@ -248,7 +260,7 @@ class _Parser:
                 for n, (k, v) in enumerate(pairs)
                 if k not in NON_SCALAR_KEYS and to_float(v) is not None
             )
-            tags = tuple(canonical_tag(prefix + keys[n]) for n in numeric)
+            tags = self.layout_tags(prefix, keys, numeric)
             layout = self.layouts[(prefix, keys)] = (numeric, tags)
         numeric, tags = layout
         try:
@@ -258,6 +270,11 @@ class _Parser:
             tags = tuple(t for t, v in kept if v is not None)
             values = [v for _, v in kept if v is not None]
         self.blocks.append((step, epoch, tags, values))
+
+    def layout_tags(
+        self, prefix: str, keys: tuple[str, ...], numeric: tuple[int, ...]
+    ) -> tuple[str, ...]:
+        return tuple(canonical_tag(prefix + keys[n]) for n in numeric)
 
     def result(self, session: int) -> ReadResult:
         self.end_config()
@@ -291,11 +308,9 @@ def blocks_frame(
     return build_frame(steps, tags, values, epochs=epochs, session=session)
 
 
-def read(path: Path, session: int = 0) -> ReadResult:
-    """Read one mmengine text log into tidy rows; never raises on bad content."""
-    path = Path(path)
-    lines, terminated, problems = read_text_lines(path)
-    parser = _Parser(path)
+def parse(parser: TextLogParser, session: int) -> ReadResult:
+    """Feed every line of the parser's file through it; the unterminated last line is flagged."""
+    lines, terminated, problems = read_text_lines(Path(parser.path))
     parser.skipped.extend(problems)
     if terminated and lines and lines[-1] == "":
         lines.pop()  # the empty string after the final newline
@@ -303,3 +318,8 @@ def read(path: Path, session: int = 0) -> ReadResult:
     for index, line in enumerate(lines):
         parser.line(index, line, unterminated=index == last and not terminated)
     return parser.result(session)
+
+
+def read(path: Path, session: int = 0) -> ReadResult:
+    """Read one mmengine text log into tidy rows; never raises on bad content."""
+    return parse(TextLogParser(Path(path)), session)
