@@ -139,3 +139,395 @@ def lr_plateau(run: Run, expected: object) -> Iterator[Finding]:
         evidence=evidence,
         hint=PLATEAU_HINT,
     )
+
+
+# LR003 thresholds.
+# A rise after a minimum counts only if it climbs back by this share of the peak: smaller wiggles
+# are rounding or float32 noise.
+CYCLE_RISE_SHARE = 0.25
+# A restart jumps up within this many logged points; a stepped-past-T_max cosine climbs back
+# gradually over many. Jumps are configured restarts (CosineRestartLR, SGDR) or LR004's business.
+JUMP_POINTS = 1
+
+
+def _valleys(values: np.ndarray, peak: float, tol: tuple[float, float]) -> list[tuple[int, int]]:
+    """(index of minimum, index where the LR is back up by CYCLE_RISE_SHARE of the peak) pairs."""
+    out = []
+    i, n = 0, len(values)
+    low = 0
+    while i < n - 1:
+        # walk down to a local minimum
+        low = i
+        while low + 1 < n and values[low + 1] <= values[low] * (1 + max(1e-12, tol[1])) + tol[0]:
+            low += 1
+        up = low
+        while up + 1 < n and values[up + 1] >= values[up]:
+            up += 1
+            if values[up] - values[low] >= CYCLE_RISE_SHARE * peak:
+                break
+        if values[up] - values[low] >= CYCLE_RISE_SHARE * peak:
+            out.append((low, up))
+            # continue from the top of this rise
+            while up + 1 < n and values[up + 1] >= values[up]:
+                up += 1
+        i = max(up, low + 1)
+    return out
+
+
+@rule("LR003", "lr-cycles", Severity.WARNING)
+def lr_cycles(run: Run, expected: object) -> Iterator[Finding]:
+    """A decaying LR climbs back up, smoothly, although no restart was configured.
+
+    What it does: after the LR has decayed to a minimum, looks for a gradual climb back up by at
+    least 25% of the peak (over several logged points, not a one-step jump). Counts the cycles and
+    relates their period to the epoch length, which tells whether `T_max` was given in epochs
+    while the scheduler was stepped every iteration (or per micro-batch with gradient
+    accumulation, or per GPU).
+
+    Why it matters: torch's and mmengine's cosine keep following the cosine past `T_max`, so a
+    `T_max` in the wrong unit makes the LR oscillate between peak and floor many times instead of
+    decaying once.
+
+    Example: `LR reaches its minimum 1e-06 at step 12 and climbs back to the peak: 5 cycles of
+    24 steps (T_max = 12 steps, 1.2 epochs)`.
+
+    How to fix: give `T_max` in the unit the scheduler is stepped in (iterations for a per-step
+    scheduler, e.g. `T_max=max_epochs * steps_per_epoch`), or step it per epoch. A configured
+    warm restart (CosineRestartLR, CosineAnnealingWarmRestarts) jumps back up and is not reported.
+    """
+    if _configured_restarts(expected):
+        return
+    lr = run.series("lr")
+    lr = lr[np.isfinite(lr.to_numpy())]
+    if len(lr) < 6:
+        return
+    steps = lr.index.to_numpy(dtype="int64")
+    values = lr.to_numpy(dtype="float64")
+    peak = float(values.max())
+    if peak <= 0:
+        return
+    tol = lr_tolerance(run.meta)
+    valleys = [(lo, up) for lo, up in _valleys(values, peak, tol) if up - lo > JUMP_POINTS]
+    # The rise must follow a real decay: the minimum is well below the peak.
+    valleys = [(lo, up) for lo, up in valleys if values[lo] <= peak * (1 - CYCLE_RISE_SHARE)]
+    # ... reached by decaying (not the warmup's start), and not where a session starts (LR004).
+    session_starts = {s.first_step for s in run.sessions[1:]}
+    valleys = [
+        (lo, up)
+        for lo, up in valleys
+        if lo > 0
+        and values[:lo].max() - values[lo] >= CYCLE_RISE_SHARE * peak
+        and int(steps[lo]) not in session_starts
+    ]
+    if not valleys:
+        return
+    lows = [int(steps[lo]) for lo, _ in valleys]
+    first = valleys[0][0]
+    period = float(np.median(np.diff(lows))) if len(lows) > 1 else None
+    half = (lows[0] - int(steps[0])) if period is None else period / 2
+    evidence: dict[str, Any] = {
+        "minimum_step": lows[0],
+        "minimum_lr": float(values[first]),
+        "peak_lr": peak,
+        "cycles": len(valleys),
+        "minima_steps": lows[:20],
+        "period_steps": period,
+        "t_max_steps": half,
+    }
+    factor = ""
+    if run.epoch_length and half:
+        in_epochs = half / run.epoch_length
+        evidence["t_max_epochs"] = in_epochs
+        factor = f" (T_max = {half:g} steps = {in_epochs:.3g} epochs"
+        n_epochs = (run.max_epochs or 0) or round((run.last_step or 0) / run.epoch_length)
+        factor += ")"
+        if n_epochs and abs(half - n_epochs) / n_epochs < 0.2:
+            evidence["likely_factor"] = "epoch_length"
+            factor += (
+                f"; T_max equals the number of epochs ({n_epochs}), so it was given in epochs "
+                f"while the scheduler is stepped every iteration: {run.epoch_length}x too short"
+            )
+    message = (
+        f"LR reaches a minimum of {_fmt(float(values[first]))} at step {lows[0]} and climbs back "
+        f"up: {len(valleys)} cycle(s)" + (f" of {period:g} steps" if period else "") + factor
+    )
+    yield Finding(
+        code="LR003",
+        name="lr-cycles",
+        severity=Severity.WARNING,
+        message=message,
+        step=lows[0],
+        end_step=int(steps[-1]),
+        epoch=lows[0] / run.epoch_length if run.epoch_length else None,
+        evidence=evidence,
+        hint="Give T_max in the unit the scheduler is stepped in (iterations for a per-step "
+        "scheduler: T_max = epochs x steps per epoch), or step the scheduler per epoch.",
+    )
+
+
+# Scheduler types whose rises are by design.
+RESTART_TYPES = ("CosineRestart", "CosineAnnealingWarmRestarts", "Cyclic", "OneCycle")
+
+
+def _configured_restarts(expected: object) -> bool:
+    """True when the run's simulated config contains a scheduler that restarts or cycles."""
+    if not isinstance(expected, Expected):
+        return False
+    sim = expected.extra.get("simulation")
+    spans = getattr(sim, "spans", ()) or ()
+    return any(any(t in span.type for t in RESTART_TYPES) for span in spans)
+
+
+# LR004 thresholds.
+# At a session boundary the LR "jumps back" when it rises to at least this multiple of the last
+# LR of the previous session (a continuing schedule never rises at a resume).
+RESTART_JUMP = 1.5
+
+
+@rule("LR004", "lr-restart", Severity.ERROR)
+def lr_restart(run: Run, expected: object) -> Iterator[Finding]:
+    """A later session started the schedule again instead of resuming it.
+
+    What it does: looks at every session boundary (mmengine timestamp folders, several event files
+    in one folder). A session whose step count starts again from the beginning while earlier
+    sessions got further, or whose first LR jumps back up (to the warmup start or the peak) from
+    where the previous session stopped, is a restart.
+
+    Why it matters: `load_from=ckpt` (without `resume=True`) loads the weights but not the
+    optimizer, scheduler or iteration count: warmup and the whole schedule run again, the run
+    trains longer than planned and its curves no longer line up with the config.
+
+    Example: `session 20240101_120000 restarts at step 1 (LR 1e-08, warmup again) after the
+    previous session reached step 110 with LR 5e-04`.
+
+    How to fix: continue with `resume=True` (mmengine; `--resume` in the tools scripts), or HF's
+    `resume_from_checkpoint`, Lightning's `ckpt_path=`: they restore the scheduler and the step.
+    """
+    lr = run.series("lr")
+    if lr.empty or len(run.sessions) < 2:
+        return
+    table = run.train_scalars()
+    lr_rows = table[table["tag"] == "lr"]
+    for prev, cur in zip(run.sessions, run.sessions[1:], strict=False):
+        if cur.first_step is None or prev.last_step is None:
+            continue
+        prev_rows = lr_rows[(lr_rows["session"] < run.sessions.index(cur))]
+        cur_rows = lr_rows[lr_rows["session"] == run.sessions.index(cur)].sort_values("step")
+        prev_rows = (
+            prev_rows[prev_rows["step"] < cur_rows["step"].min()] if len(cur_rows) else prev_rows
+        )
+        if prev_rows.empty or cur_rows.empty:
+            continue
+        before = float(prev_rows.sort_values("step")["value"].iloc[-1])
+        after = float(cur_rows["value"].iloc[0])
+        jumped = before > 0 and after >= RESTART_JUMP * before
+        if not (cur.restarted or jumped):
+            continue
+        logged_first = cur.first_step - cur.step_offset
+        what = (
+            f"restarts at step {logged_first}"
+            if cur.restarted
+            else f"continues at step {cur.first_step}"
+        )
+        message = (
+            f"session {cur.name} {what} with LR {_fmt(after)} after the previous session reached "
+            f"step {prev.last_step - prev.step_offset} with LR {_fmt(before)}: the schedule started "
+            "again"
+        )
+        yield Finding(
+            code="LR004",
+            name="lr-restart",
+            severity=Severity.ERROR,
+            message=message,
+            step=cur.first_step,
+            end_step=cur.last_step,
+            epoch=None,
+            evidence={
+                "session": cur.name,
+                "previous_session": prev.name,
+                "step_count_restarted": cur.restarted,
+                "logged_first_step": logged_first,
+                "previous_last_step": prev.last_step - prev.step_offset,
+                "lr_before": before,
+                "lr_after": after,
+                "timeline_offset": cur.step_offset,
+            },
+            hint="Continue an interrupted run with `resume=True` (mmengine), "
+            "`resume_from_checkpoint` (HF) or `ckpt_path=` (Lightning), not `load_from`: only a "
+            "resume restores the scheduler and the iteration count.",
+        )
+
+
+# LR005 thresholds.
+# A warmup still rising over the last share of the run never ended.
+WARMUP_UNFINISHED_SHARE = 0.10
+# Warmups longer than this share of the run leave little training at the peak LR; common recipes
+# use 1-10% (XTuner 3%, HF 0-10%, mmdet ~500 iters).
+WARMUP_MAX_SHARE = 0.30
+
+
+@rule("LR005", "warmup", Severity.WARNING)
+def warmup(run: Run, expected: object) -> Iterator[Finding]:
+    """Warmup that never ends, takes most of the run, or trains whole steps at LR 0.
+
+    What it does: reports (warning) an LR still rising over the last 10% of the run — warmup never
+    reached its peak; (warning) a warmup longer than 30% of the run; (info) more than one logged
+    step at LR exactly 0 at the start (a warmup from 0 stepped per epoch wastes a whole epoch).
+    A single first step at LR 0 is HF's warmup by design and is not reported.
+
+    Why it matters: a warmup sized in the wrong unit (epochs for iterations, or `warmup_ratio` of
+    the wrong total) silently replaces the schedule the run was meant to have.
+
+    Example: `LR still rising at the last step 500 (4.1e-05, the warmup never ended)`.
+
+    How to fix: size the warmup in the unit its scheduler is stepped in (`warmup_steps` or
+    `end=` in iterations), and check `warmup_ratio` against the real number of optimizer steps.
+    """
+    lr = run.series("lr")
+    lr = lr[np.isfinite(lr.to_numpy())]
+    if len(lr) < 5:
+        return
+    steps = lr.index.to_numpy(dtype="int64")
+    values = lr.to_numpy(dtype="float64")
+    first, last = int(steps[0]), int(steps[-1])
+    span = max(last - first, 1)
+    peak = float(values.max())
+    tol = lr_tolerance(run.meta)
+    rising = ~equal_mask(values, tol) & (np.diff(values) > 0)
+    falling = ~equal_mask(values, tol) & (np.diff(values) < 0)
+    if peak <= 0:
+        return
+    # Still rising at the end, and never decayed: the warmup never ended.
+    tail_from = last - WARMUP_UNFINISHED_SHARE * span
+    tail = steps[1:] >= tail_from
+    if (
+        rising[tail].any()
+        and not falling.any()
+        and values[-1] >= peak * (1 - 1e-9)
+        and values[0] < peak
+    ):
+        yield Finding(
+            code="LR005",
+            name="warmup",
+            severity=Severity.WARNING,
+            message=f"LR still rising at the last step {last} ({_fmt(values[-1])}): the warmup "
+            "never ended",
+            step=first,
+            end_step=last,
+            evidence={"first_lr": float(values[0]), "last_lr": float(values[-1])},
+            hint="The warmup is longer than the run: size it in optimizer steps of this run.",
+        )
+        return
+    pk = int(np.argmax(values >= peak * (1 - 1e-6)))
+    if pk > 0 and values[0] < peak * 0.5 and falling.any():
+        share = (int(steps[pk]) - first) / span
+        if share > WARMUP_MAX_SHARE:
+            yield Finding(
+                code="LR005",
+                name="warmup",
+                severity=Severity.WARNING,
+                message=f"warmup takes {share:.0%} of the run (until step {int(steps[pk])} of "
+                f"{last})",
+                step=first,
+                end_step=int(steps[pk]),
+                evidence={"warmup_end_step": int(steps[pk]), "share_of_run": share},
+                hint="Check the warmup length and its unit (epochs vs iterations).",
+            )
+    zeros = np.nonzero(values == 0.0)[0]
+    lead = 0
+    while lead < len(values) and values[lead] == 0.0:
+        lead += 1
+    if lead > 1:
+        yield Finding(
+            code="LR005",
+            name="warmup",
+            severity=Severity.INFO,
+            message=f"the first {lead} logged steps (to step {int(steps[lead - 1])}) train with "
+            "LR 0",
+            step=first,
+            end_step=int(steps[lead - 1]),
+            evidence={"zero_lr_points": int(lead), "zero_lr_total": int(len(zeros))},
+            hint="Start the warmup above 0 (e.g. start_factor=1e-3) or step it per iteration.",
+        )
+
+
+# LR006 thresholds.
+# The run covered less than this share of its LR range: a per-iteration schedule stepped per
+# epoch advances by 1/epoch_length of its schedule per epoch.
+FROZEN_UNITS_MAX_COVERED = 0.10
+# At least this many epoch-boundary steps, so that the pattern is established.
+FROZEN_UNITS_MIN_CHANGES = 2
+
+
+@rule("LR006", "lr-frozen-by-units", Severity.WARNING)
+def lr_frozen_by_units(run: Run, expected: object) -> Iterator[Finding]:
+    """The LR moves only at epoch boundaries, by tiny steps: a per-iteration schedule stepped per
+    epoch.
+
+    What it does: finds an LR that changes only at epoch boundaries, by small amounts, and that by
+    the end of the run has covered less than 10% of its range (it is still near the peak after
+    several epochs). Evidence: the share of the schedule covered and how many epochs the schedule
+    would need at this pace.
+
+    Why it matters: Lightning steps a scheduler once per epoch unless `"interval": "step"` is set,
+    so a schedule sized in optimizer steps (`T_max=total_steps`) advances by 1/steps_per_epoch of
+    its length per epoch and the LR barely moves for the whole run.
+
+    Example: `LR changed only at 3 epoch boundaries and covered 1.4% of its range by step 39
+    (0.001 -> 0.000986); at this pace the schedule needs ~280 epochs`.
+
+    How to fix: return `{"scheduler": sched, "interval": "step"}` from
+    `configure_optimizers`, or size the schedule in epochs.
+    """
+    length = run.epoch_length
+    lr = run.series("lr")
+    lr = lr[np.isfinite(lr.to_numpy())]
+    if not length or len(lr) < 4:
+        return
+    steps = lr.index.to_numpy(dtype="int64")
+    values = lr.to_numpy(dtype="float64")
+    pk = int(np.argmax(values))
+    peak = float(values[pk])
+    if peak <= 0:
+        return
+    moving = ~equal_mask(values, lr_tolerance(run.meta))
+    change_at = steps[1:][moving]
+    prev_at = steps[:-1][moving]
+    if len(change_at) < FROZEN_UNITS_MIN_CHANGES:
+        return
+    # Every change lies on an epoch boundary: an epoch ends between the two logged points.
+    start0 = int(steps[0]) if int(steps[0]) == 0 else 1
+    on_boundary = ((change_at - start0) // length) > ((prev_at - start0) // length)
+    if not on_boundary.all():
+        return
+    if np.any(np.diff(values)[moving] > 0):
+        return  # rises: not a decay stepped in the wrong unit
+    covered = (peak - float(values[-1])) / peak
+    if covered >= FROZEN_UNITS_MAX_COVERED or covered <= 0:
+        return
+    epochs_seen = (int(steps[-1]) - start0 + 1) / length
+    pace = covered / max(len(change_at), 1)
+    need = (1 / pace) if pace > 0 else None
+    message = (
+        f"LR changed only at {len(change_at)} epoch boundaries and covered {covered:.1%} of its "
+        f"range in {epochs_seen:.3g} epochs ({_fmt(peak)} -> {_fmt(float(values[-1]))})"
+        + (f"; at this pace the schedule needs ~{need:.0f} epochs" if need else "")
+    )
+    yield Finding(
+        code="LR006",
+        name="lr-frozen-by-units",
+        severity=Severity.WARNING,
+        message=message,
+        step=int(change_at[0]),
+        end_step=int(steps[-1]),
+        epoch=None,
+        evidence={
+            "fraction_of_schedule_covered": covered,
+            "changes_at_epoch_boundaries": int(len(change_at)),
+            "epochs": epochs_seen,
+            "epochs_needed_at_this_pace": need,
+            "epoch_length": length,
+        },
+        hint="Step a per-iteration schedule every optimizer step (Lightning: return "
+        '{"scheduler": s, "interval": "step"}), or size it in epochs.',
+    )
