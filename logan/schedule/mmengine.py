@@ -453,46 +453,63 @@ def _run(specs: list[_Resolved], loop: _Loop, base_lr: float, total: int) -> np.
 # -- what the author meant ---------------------------------------------------------------------
 
 
-def _intended_specs(specs: list[_Resolved], loop: _Loop, total: int) -> list[tuple[_Resolved, str]]:
-    """Schedulers whose `end` was filled by the Runner with a single epoch of an iteration loop.
+@dataclass(frozen=True)
+class _Change:
+    """One scheduler config edit that makes mmengine run what the author meant."""
 
-    Returns (fixed spec, new end in config units as text-free value) pairs; the caller swaps them.
+    spec: _Resolved  # the scheduler as the edited config builds it
+    how: str  # "T_max": T_max read as the end; "end": no end at all; "never-stepped"
+    rename: bool  # `T_max=` becomes `end=`
+    inserts: tuple[tuple[str, Any], ...]  # keywords to add, with their values
+
+
+def _intended_changes(specs: list[_Resolved], loop: _Loop, total: int) -> list[_Change]:
+    """Epoch-based schedulers an iteration-based loop runs differently from how they read.
+
+    Two faults, both from the loop reporting max_epochs = 1 and never ending an epoch: a missing
+    `end` defaults to one epoch (the XTuner bug), and a scheduler without convert_to_iter_based
+    is stepped once, when built, and never again.
     """
     changes = []
+    length = loop.epoch_length
+    if not loop.iter_based or not length:
+        return []
+    epochs = total / length
+    epochs_total: Any = int(epochs) if epochs == int(epochs) else epochs
     for spec in specs:
-        if not (spec.end_defaulted and loop.iter_based and spec.cfg.get("by_epoch", True)):
+        raw = spec.cfg
+        if not raw.get("by_epoch", True):
             continue
-        length = loop.epoch_length
-        if not spec.converted or not length:
-            continue
-        t_max_cfg = spec.cfg.get("T_max")
-        epochs_total = total / length
-        if spec.kind == "CosineAnnealing" and t_max_cfg is not None:
-            begin_cfg = spec.cfg.get("begin", 0)
-            end_cfg = t_max_cfg if t_max_cfg > begin_cfg else begin_cfg + t_max_cfg
-            how = "T_max"
+        rename = False
+        inserts: list[tuple[str, Any]] = []
+        if spec.converted and spec.end_defaulted:
+            t_max = raw.get("T_max")
+            if spec.kind == "CosineAnnealing" and isinstance(t_max, (int, float)) and t_max > 0:
+                begin = raw.get("begin", 0)
+                # XTuner configs write T_max=max_epochs meaning "until epoch max_epochs".
+                end = t_max if t_max > begin else begin + t_max
+                new_raw = {k: v for k, v in raw.items() if k != "T_max"}
+                new_raw["end"] = end
+                how, rename = "T_max", True
+            else:
+                new_raw = {**raw, "end": epochs_total}
+                how = "end"
+                inserts.append(("end", epochs_total))
+        elif not spec.converted:
+            new_raw = {**raw, "convert_to_iter_based": True}
+            inserts.append(("convert_to_iter_based", True))
+            if "end" not in raw:
+                new_raw["end"] = epochs_total
+                inserts.append(("end", epochs_total))
+            how = "never-stepped"
         else:
-            end_cfg = epochs_total if epochs_total != int(epochs_total) else int(epochs_total)
-            how = "end-of-training"
-        params = dict(spec.params)
-        if spec.kind == "CosineAnnealing":
-            params.pop("T_max", None)  # T_max then defaults to end - begin, as in the fix
-        new_end = int(end_cfg * length)
-        if new_end <= spec.begin:
             continue
-        fixed = _Resolved(
-            kind=spec.kind,
-            type_name=spec.type_name,
-            index=spec.index,
-            begin=spec.begin,
-            end=new_end,
-            by_epoch=spec.by_epoch,
-            params=params,
-            end_defaulted=False,
-            converted=True,
-            cfg={**spec.cfg, "end": end_cfg},
-        )
-        changes.append((fixed, how))
+        try:
+            fixed = _resolve([new_raw], loop)[0]
+        except _Unsupported:
+            continue
+        fixed.index = spec.index
+        changes.append(_Change(fixed, how, rename, tuple(inserts)))
     return changes
 
 
@@ -556,15 +573,15 @@ def _simulate(
     if total <= 0 or total > MAX_SIM_ITERS:
         return None
     actual = _run(specs, loop, base_lr, total)
-    changes = _intended_specs(specs, loop, total)
+    changes = _intended_changes(specs, loop, total)
     cause = fix = None
     if changes:
-        by_index = {c.index: c for c, _ in changes}
+        by_index = {c.spec.index: c.spec for c in changes}
         intended_specs = [by_index.get(s.index, s) for s in specs]
         intended = _run(intended_specs, loop, base_lr, total)
         scale = max(abs(base_lr), 1e-300)
         if float(np.max(np.abs(actual - intended))) / scale > MATERIAL_REL_DIFF:
-            cause = _cause(specs, changes, loop, total)
+            cause = _cause(specs, changes, loop, total, actual)
             if config_text is not None:
                 fix = _fix_diff(config_text, config_name, changes, config)
     else:
@@ -600,18 +617,29 @@ def _span(spec: _Resolved, loop: _Loop, total: int) -> SchedulerSpan:
 
 
 def _cause(
-    specs: list[_Resolved], changes: list[tuple[_Resolved, str]], loop: _Loop, total: int
+    specs: list[_Resolved], changes: list[_Change], loop: _Loop, total: int, actual: np.ndarray
 ) -> str:
     parts = []
-    for fixed, how in changes:
+    for change in changes:
+        fixed = change.spec
         spec = next(s for s in specs if s.index == fixed.index)
+        where = f"{spec.type_name} (param_scheduler[{spec.index}])"
+        if change.how == "never-stepped":
+            parts.append(
+                f"{where} is epoch-based (by_epoch=True) without convert_to_iter_based, but the "
+                f"iteration-based loop {loop.name} never ends an epoch while training, so "
+                f"mmengine stepped it once when it was built and never again (the LR stays at "
+                f"{actual[-1]:.4e} where it should have followed it until iteration "
+                f"{min(int(fixed.end), total)} of {total})"
+            )
+            continue
         stop = min(int(spec.end), total)
         text = (
-            f"`end` is not set on {spec.type_name} (param_scheduler[{spec.index}]); mmengine used "
-            f"the train loop's max_epochs = {loop.max_epochs} (iteration-based loop {loop.name}), "
-            f"so the scheduler stopped at iteration {stop} of {total}"
+            f"`end` is not set on {where}; mmengine used the train loop's max_epochs = "
+            f"{loop.max_epochs} (iteration-based loop {loop.name}), so the scheduler stopped at "
+            f"iteration {stop} of {total}"
         )
-        if how == "T_max":
+        if change.how == "T_max":
             text += (
                 f" while its T_max = {spec.cfg.get('T_max')} epochs describes a decay until "
                 f"iteration {min(int(fixed.end), total)}"
@@ -651,9 +679,8 @@ def _key_nodes(node: ast.expr) -> dict[str, tuple[Any, ast.expr]]:
     return out
 
 
-def _fix_diff(
-    text: str, name: str, changes: list[tuple[_Resolved, str]], config: dict[str, Any]
-) -> str | None:
+def _fix_diff(text: str, name: str, changes: list[_Change], config: dict[str, Any]) -> str | None:
+    """A unified diff of the config text with every change applied, keeping its formatting."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, RecursionError, MemoryError, ValueError):
@@ -669,12 +696,16 @@ def _fix_diff(
         return offsets[lineno - 1] + col
 
     edits: list[tuple[int, int, str]] = []  # (start, stop, replacement) in character offsets
-    for fixed, how in changes:
-        if fixed.index >= len(nodes):
+    for change in changes:
+        if change.spec.index >= len(nodes):
             return None
-        node = nodes[fixed.index]
+        node = nodes[change.spec.index]
         keys = _key_nodes(node)
-        if how == "T_max" and "T_max" in keys:
+        if not keys:
+            return None
+        if change.rename:
+            if "T_max" not in keys:
+                return None
             key_node, _ = keys["T_max"]
             start = pos(key_node.lineno, key_node.col_offset)
             if isinstance(node, ast.Call):
@@ -682,36 +713,36 @@ def _fix_diff(
             else:
                 quote = text[start]
                 edits.append((start, start + len("T_max") + 2, f"{quote}end{quote}"))
+        if not change.inserts:
             continue
-        value_text = _end_text(fixed, config)
-        if not keys:
-            return None
+        pairs = [(key, _value_text(key, value, config)) for key, value in change.inserts]
         last_key, last_value = list(keys.values())[-1]
-        start_line = last_key.lineno
-        line = lines[start_line - 1]
-        indent = line[: len(line) - len(line.lstrip())]
-        own_line = line.strip().startswith(text[pos(last_key.lineno, last_key.col_offset)])
-        if isinstance(node, ast.Call) and own_line and last_value.end_lineno is not None:
-            end_line = lines[last_value.end_lineno - 1]
-            stop = pos(last_value.end_lineno, last_value.end_col_offset or 0)
-            after = end_line[(last_value.end_col_offset or 0) :]
-            insert = "" if after.lstrip().startswith(",") else ","
-            line_end = offsets[last_value.end_lineno]
-            edits.append((stop, stop, insert))
-            edits.append((line_end, line_end, f"{indent}end={value_text},\n"))
-        elif last_value.end_lineno is not None:
-            stop = pos(last_value.end_lineno, last_value.end_col_offset or 0)
-            piece = (
-                f", end={value_text}" if isinstance(node, ast.Call) else f", 'end': {value_text}"
-            )
-            edits.append((stop, stop, piece))
-        else:
+        if last_value.end_lineno is None or last_value.end_col_offset is None:
             return None
+        line = lines[last_key.lineno - 1]
+        indent = line[: len(line) - len(line.lstrip())]
+        key_start = pos(last_key.lineno, last_key.col_offset)
+        own_line = text[offsets[last_key.lineno - 1] : key_start].strip() == ""
+        stop = pos(last_value.end_lineno, last_value.end_col_offset)
+        rest = lines[last_value.end_lineno - 1][last_value.end_col_offset :].strip()
+        if isinstance(node, ast.Call) and own_line and rest in ("", ","):
+            # One keyword per line (mmengine's dump style): add ours the same way.
+            if rest == "":
+                edits.append((stop, stop, ","))
+            line_end = offsets[last_value.end_lineno]
+            added = "".join(f"{indent}{key}={value}," + "\n" for key, value in pairs)
+            edits.append((line_end, line_end, added))
+        elif isinstance(node, ast.Call):
+            edits.append((stop, stop, "".join(f", {k}={v}" for k, v in pairs)))
+        else:
+            edits.append((stop, stop, "".join(f", {k!r}: {v}" for k, v in pairs)))
     new = text
     for start, stop, repl in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
         new = new[:start] + repl + new[stop:]
     if new == text:
         return None
+    # A last line without its newline would glue two diff lines together.
+    text, new = (t if t.endswith("\n") else t + "\n" for t in (text, new))
     diff = difflib.unified_diff(
         text.splitlines(keepends=True),
         new.splitlines(keepends=True),
@@ -721,9 +752,9 @@ def _fix_diff(
     return "".join(diff)
 
 
-def _end_text(fixed: _Resolved, config: dict[str, Any]) -> str:
-    """The new `end` as config text: the config's own `max_epochs` name when it holds the value."""
-    end = fixed.cfg.get("end")
-    if config.get("max_epochs") == end and not isinstance(config.get("max_epochs"), Symbol):
+def _value_text(key: str, value: Any, config: dict[str, Any]) -> str:
+    """A new keyword's value as config text: the config's own `max_epochs` when it holds it."""
+    max_epochs = config.get("max_epochs")
+    if key == "end" and max_epochs == value and not isinstance(max_epochs, (Symbol, bool)):
         return "max_epochs"
-    return repr(end)
+    return repr(value)

@@ -400,3 +400,29 @@ def test_cases_cover_every_scheduler_type() -> None:
     }
     assert expected <= kinds
     assert len(CASES) >= 20
+
+
+# The cases where an iteration-based loop runs an epoch-based scheduler other than it reads.
+BUGGY = {
+    "xtuner-bug-T_max-no-end",
+    "iter-loop-unconverted-epoch-cosine",
+    "iter-loop-converted-default-end",
+}
+
+
+@pytest.mark.parametrize(("case_id", "config", "epoch_length"), CASES, ids=[c[0] for c in CASES])
+def test_cause_only_where_the_loop_defeats_the_scheduler(
+    case_id: str, config: dict, epoch_length: int
+) -> None:
+    sim = simulate_config(copy.deepcopy(config), epoch_length)
+    assert sim is not None
+    assert (sim.cause is not None) == (case_id in BUGGY), sim.cause
+
+
+def test_intended_of_the_bug_is_what_real_mmengine_runs_for_the_fix(runner: Runner) -> None:
+    by_id = {c[0]: c for c in CASES}
+    _, buggy, length = by_id["xtuner-bug-T_max-no-end"]
+    _, fixed, _ = by_id["xtuner-fix-end"]
+    sim = simulate_config(copy.deepcopy(buggy), length)
+    assert sim is not None and sim.cause is not None
+    np.testing.assert_allclose(sim.intended, real_lrs(runner, fixed, length), rtol=RTOL, atol=1e-18)
