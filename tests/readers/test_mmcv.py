@@ -1,0 +1,239 @@
+"""mmcv 1.x readers against two real mmcv 1.7 / mmcls 0.25 runs: the JSON and the text log of one
+run must agree, a validation-only log must read, and damaged copies lose only the damaged lines.
+
+The logs live in `../shared/public_logs` (a sibling of the repo); tests skip when it is absent.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from logan.readers.mmcv import epoch_length_from_text, read, read_json, read_text
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+CIFAR = SHARED / "public_logs" / "mmcv1-resnet50_cifar10" / "20230205_181821.log"
+FLOWER = SHARED / "public_logs" / "mmcv1-resnet18_b32_flower" / "20230205_145641.log"
+CIFAR_EPOCH_LENGTH = 782  # `Epoch [1][100/782]` in the text log
+# Text log: lr as %.3e, loss as %.4f; JSON: every float rounded to 5 decimals.
+TEXT_LR_DIGITS = 3
+TEXT_DECIMALS = 4
+JSON_DECIMALS = 5
+
+
+def needs(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} not available")
+    return path
+
+
+def json_of(text_log: Path) -> Path:
+    return text_log.with_name(text_log.name + ".json")
+
+
+def by_tag(frame, tag: str) -> dict[int, float]:
+    sub = frame[frame["tag"] == tag]
+    return dict(zip(sub["step"].tolist(), sub["value"].tolist(), strict=True))
+
+
+def train_rows(frame):
+    return frame[~frame["tag"].str.startswith("val/")]
+
+
+def test_text_log_states_epoch_length_and_run_facts() -> None:
+    result = read_text(needs(CIFAR))
+    meta = result.meta
+    assert meta["epoch_length"] == CIFAR_EPOCH_LENGTH and meta["by_epoch"] is True
+    assert meta["max_epochs"] == 10
+    assert meta["mmcv_version"] == "1.7.0"
+    assert meta["precision"] == pytest.approx(10.0**-TEXT_LR_DIGITS)
+    assert meta["precision_abs"] == pytest.approx(10.0**-TEXT_DECIMALS)
+    assert "model = dict(" in meta["config_text"]
+    train = train_rows(result.frame)
+    # 10 epochs logged every 100 iterations up to 700 of 782.
+    assert sorted(set(train["step"])) == [
+        (e - 1) * CIFAR_EPOCH_LENGTH + i for e in range(1, 11) for i in range(100, 800, 100)
+    ]
+    assert set(train["tag"]) == {"lr", "loss", "time", "data_time", "memory"}
+    assert not result.skipped
+
+
+def test_json_with_the_text_epoch_length_matches_the_text_log() -> None:
+    text = read_text(needs(CIFAR))
+    js = read_json(json_of(CIFAR), epoch_length=text.meta["epoch_length"])
+    assert js.meta["epoch_length"] == CIFAR_EPOCH_LENGTH
+    assert "epoch_length_estimated" not in js.meta
+    assert js.meta["precision_abs"] == pytest.approx(10.0**-JSON_DECIMALS)
+    assert js.meta["mmcv_version"] == "1.7.0" and js.meta["versions"] == {"mmcls": "0.25.0"}
+    text_lr, json_lr = by_tag(text.frame, "lr"), by_tag(js.frame, "lr")
+    assert sorted(text_lr) == sorted(json_lr)
+    for step, value in json_lr.items():
+        assert text_lr[step] == float(f"{value:.{TEXT_LR_DIGITS}e}")
+    # Both round the same true value (to 4 and to 5 decimals): they differ by at most half of each.
+    tolerance = 0.5 * 10.0**-TEXT_DECIMALS + 0.5 * 10.0**-JSON_DECIMALS + 1e-12
+    for tag in ("loss", "val/accuracy_top-1", "val/accuracy_top-5"):
+        t, j = by_tag(text.frame, tag), by_tag(js.frame, tag)
+        assert sorted(t) == sorted(j), tag
+        assert all(abs(t[s] - j[s]) <= tolerance for s in t), tag
+    val_steps = sorted(by_tag(js.frame, "val/accuracy_top-1"))
+    assert val_steps == [e * CIFAR_EPOCH_LENGTH for e in range(1, 11)]
+    assert "val/lr" not in set(js.frame["tag"])
+
+
+def test_read_finds_the_epoch_length_in_the_text_log_beside_the_json() -> None:
+    assert epoch_length_from_text(needs(CIFAR)) == CIFAR_EPOCH_LENGTH
+    result = read(json_of(CIFAR))
+    assert result.meta["epoch_length"] == CIFAR_EPOCH_LENGTH
+    assert "epoch_length_estimated" not in result.meta
+    assert read(CIFAR).meta["epoch_length"] == CIFAR_EPOCH_LENGTH  # the text log itself
+
+
+def test_json_alone_estimates_the_epoch_length_and_says_so(tmp_path: Path) -> None:
+    alone = tmp_path / json_of(CIFAR).name
+    alone.write_bytes(needs(json_of(CIFAR)).read_bytes())
+    result = read(alone)  # no text log beside it
+    meta = result.meta
+    assert meta["epoch_length_estimated"] is True
+    low, high = meta["epoch_length_bounds"]
+    assert (low, high) == (700, 799) and low <= CIFAR_EPOCH_LENGTH <= high
+    assert meta["epoch_length"] == 750  # the middle of the bounds
+    steps = train_rows(result.frame).drop_duplicates("step")["step"].tolist()
+    assert steps == sorted(steps) and len(set(steps)) == 70
+
+
+@pytest.mark.parametrize("reader", [read_text, read], ids=["text", "json"])
+def test_validation_only_log_gives_only_validation_rows(reader) -> None:
+    path = needs(FLOWER) if reader is read_text else json_of(needs(FLOWER))
+    result = reader(path)
+    frame = result.frame
+    assert len(frame) == 10
+    assert set(frame["tag"]) == {"val/accuracy_top-1"}
+    assert frame["epoch"].tolist() == [float(e) for e in range(1, 11)]
+    assert result.meta["val_step_is_epoch"] is True
+    assert "epoch_length" not in result.meta
+    assert not result.skipped
+
+
+def test_validation_only_json_and_text_agree() -> None:
+    text = by_tag(read_text(needs(FLOWER)).frame, "val/accuracy_top-1")
+    js = by_tag(read_json(json_of(FLOWER)).frame, "val/accuracy_top-1")
+    assert sorted(text) == sorted(js) == list(range(1, 11))
+    assert all(abs(text[s] - js[s]) <= 0.5e-4 + 0.5e-5 + 1e-12 for s in text)
+
+
+# --- damaged input -------------------------------------------------------------------------
+
+
+def cifar_json_lines() -> list[bytes]:
+    return needs(json_of(CIFAR)).read_bytes().splitlines(keepends=True)
+
+
+def write(tmp_path: Path, lines: list[bytes]) -> Path:
+    path = tmp_path / "damaged.log.json"
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def lr_steps(path: Path) -> list[int]:
+    return sorted(by_tag(read_json(path, epoch_length=CIFAR_EPOCH_LENGTH).frame, "lr"))
+
+
+def test_broken_json_line_in_the_middle_is_skipped_and_recorded(tmp_path: Path) -> None:
+    lines = cifar_json_lines()
+    full = lr_steps(write(tmp_path, lines))
+    lines[20] = lines[20][: len(lines[20]) // 2] + b"\n"
+    lost = json.loads(cifar_json_lines()[20])
+    path = write(tmp_path, lines)
+    result = read_json(path, epoch_length=CIFAR_EPOCH_LENGTH)
+    lost_step = (lost["epoch"] - 1) * CIFAR_EPOCH_LENGTH + lost["iter"]
+    assert sorted(by_tag(result.frame, "lr")) == [s for s in full if s != lost_step]
+    assert [(s.where, s.reason) for s in result.skipped] == [("line 21", "not valid JSON")]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"\xff\xfe", b"\x00\x00\x00\x00"],
+    ids=["non-utf8", "nul"],
+)
+def test_bad_bytes_in_a_record_skip_that_record_only(tmp_path: Path, damage: bytes) -> None:
+    lines = cifar_json_lines()
+    full = lr_steps(write(tmp_path, lines))
+    lines[5] = lines[5].replace(b'"loss": ', b'"loss": ' + damage)
+    result = read_json(write(tmp_path, lines), epoch_length=CIFAR_EPOCH_LENGTH)
+    assert len(by_tag(result.frame, "lr")) == len(full) - 1
+    assert [s.where for s in result.skipped] == ["line 6"]
+
+
+@pytest.mark.parametrize("content", [b"", b"\n", b"\x00" * 512], ids=["empty", "blank", "nul"])
+def test_empty_files_read_as_nothing(tmp_path: Path, content: bytes) -> None:
+    for name, reader in (("x.log.json", read_json), ("x.log", read_text)):
+        path = tmp_path / name
+        path.write_bytes(content)
+        result = reader(path)
+        assert len(result.frame) == 0
+        assert [s.reason for s in result.skipped] == ["empty file"]
+
+
+NL = b"\n"
+
+
+def rows(path: Path) -> set[tuple[int, str, float]]:
+    frame = read_json(path, epoch_length=CIFAR_EPOCH_LENGTH).frame
+    return set(zip(frame["step"], frame["tag"], frame["value"], strict=True))
+
+
+def text_rows(path: Path) -> set[tuple[int, str, float]]:
+    frame = read_text(path).frame
+    return set(zip(frame["step"], frame["tag"], frame["value"], strict=True))
+
+
+def json_slice() -> bytes:
+    lines = cifar_json_lines()
+    return b"".join(lines[6:12])  # end of epoch 1: train records, the validation record, epoch 2
+
+
+def text_slice() -> bytes:
+    lines = needs(CIFAR).read_bytes().splitlines(keepends=True)
+    start = next(n for n, ln in enumerate(lines) if b"Epoch [1][600/782]" in ln)
+    return b"".join(lines[start : start + 6])
+
+
+@pytest.mark.parametrize(
+    ("make", "count", "name"),
+    [(json_slice, rows, "cut.log.json"), (text_slice, text_rows, "cut.log")],
+    ids=["json", "text"],
+)
+def test_truncation_at_every_byte_loses_at_most_the_cut_record(
+    tmp_path: Path, make, count, name: str
+) -> None:
+    """Train and validation records cut at every byte: earlier records all read, the cut one
+    read whole (only its newline was lost) or skipped and recorded."""
+    data = make()
+    assert data.count(b"val") >= 1 and data.count(b"loss") >= 3
+    path = tmp_path / name
+    ends = [0] + [n + 1 for n in range(len(data)) if data[n] == 0x0A]
+    prefix_rows = {}
+    for end in ends:
+        path.write_bytes(data[:end])
+        prefix_rows[end] = count(path)
+    for offset in range(len(data) + 1):
+        line_start = data.rfind(NL, 0, offset) + 1
+        line_end = data.find(NL, offset)
+        line_end = len(data) if line_end < 0 else line_end + 1
+        path.write_bytes(data[:offset])
+        got = count(path)
+        result = (
+            read_json(path, epoch_length=CIFAR_EPOCH_LENGTH)
+            if name.endswith("json")
+            else (read_text(path))
+        )
+        where = [s.where for s in result.skipped if s.where != "file"]
+        if got == prefix_rows[line_start]:
+            cut = data[line_start:offset]
+            line_no = data[:line_start].count(NL) + 1
+            assert where == ([f"line {line_no}"] if cut.strip() else []), offset
+        else:
+            assert got == prefix_rows[line_end] and offset >= line_end - 1, offset
+            assert not where, offset
