@@ -331,8 +331,8 @@ def lr_restart(run: Run, expected: object) -> Iterator[Finding]:
         )
         message = (
             f"session {cur.name} {what} with LR {_fmt(after)} after the previous session reached "
-            f"step {prev.last_step - prev.step_offset} with LR {_fmt(before)}: the schedule started "
-            "again"
+            f"step {prev.last_step - prev.step_offset} with LR {_fmt(before)}: the schedule "
+            "started again"
         )
         yield Finding(
             code="LR004",
