@@ -179,13 +179,12 @@ def test_empty_files_read_as_nothing(tmp_path: Path, content: bytes) -> None:
 NL = b"\n"
 
 
-def rows(path: Path) -> set[tuple[int, str, float]]:
-    frame = read_json(path, epoch_length=CIFAR_EPOCH_LENGTH).frame
-    return set(zip(frame["step"], frame["tag"], frame["value"], strict=True))
+def read_cifar_json(path: Path):
+    return read_json(path, epoch_length=CIFAR_EPOCH_LENGTH)
 
 
-def text_rows(path: Path) -> set[tuple[int, str, float]]:
-    frame = read_text(path).frame
+def rows_of(result) -> set[tuple[int, str, float]]:
+    frame = result.frame
     return set(zip(frame["step"], frame["tag"], frame["value"], strict=True))
 
 
@@ -201,12 +200,12 @@ def text_slice() -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("make", "count", "name"),
-    [(json_slice, rows, "cut.log.json"), (text_slice, text_rows, "cut.log")],
+    ("make", "reader", "name"),
+    [(json_slice, read_cifar_json, "cut.log.json"), (text_slice, read_text, "cut.log")],
     ids=["json", "text"],
 )
 def test_truncation_at_every_byte_loses_at_most_the_cut_record(
-    tmp_path: Path, make, count, name: str
+    tmp_path: Path, make, reader, name: str
 ) -> None:
     """Train and validation records cut at every byte: earlier records all read, the cut one
     read whole (only its newline was lost) or skipped and recorded."""
@@ -217,18 +216,14 @@ def test_truncation_at_every_byte_loses_at_most_the_cut_record(
     prefix_rows = {}
     for end in ends:
         path.write_bytes(data[:end])
-        prefix_rows[end] = count(path)
+        prefix_rows[end] = rows_of(reader(path))
     for offset in range(len(data) + 1):
         line_start = data.rfind(NL, 0, offset) + 1
         line_end = data.find(NL, offset)
         line_end = len(data) if line_end < 0 else line_end + 1
         path.write_bytes(data[:offset])
-        got = count(path)
-        result = (
-            read_json(path, epoch_length=CIFAR_EPOCH_LENGTH)
-            if name.endswith("json")
-            else (read_text(path))
-        )
+        result = reader(path)
+        got = rows_of(result)
         where = [s.where for s in result.skipped if s.where != "file"]
         if got == prefix_rows[line_start]:
             cut = data[line_start:offset]
