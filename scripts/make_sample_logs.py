@@ -1,10 +1,10 @@
 """Regenerate logan's ``sample_logs/`` by training tiny models with the real frameworks on CPU.
 
-Run ``python scripts/make_sample_logs.py`` from anywhere (``--only NAME`` to redo one sample,
-repeatable; ``--list`` to see the names). The mmengine samples and the plain-torch TensorBoard
-sample are produced here; the Hugging Face and Lightning producers (``samples_hf.py``,
-``samples_lightning.py``) are called when those files exist, each through its
-``main(out_dir)``. Needs the ``frameworks`` extra (mmengine 0.10.7, torch) and takes about a minute.
+Run ``python scripts/make_sample_logs.py`` from anywhere; ``--only NAME`` (repeatable) redoes one
+sample or one producer's group (``mmengine``, ``torch``, ``hf``, ``lightning``); ``--list`` shows
+the names. The mmengine samples and the plain-torch TensorBoard sample are produced here; the
+Hugging Face and Lightning producers (``samples_hf.py``, ``samples_lightning.py``) are called when
+those files exist, each through its ``main(out_dir)``. Needs mmengine 0.10.7 and torch (CPU).
 """
 
 from __future__ import annotations
@@ -14,26 +14,43 @@ import importlib
 import inspect
 import sys
 from pathlib import Path
+from types import ModuleType
 
 SCRIPTS = Path(__file__).resolve().parent
 DEFAULT_OUT = SCRIPTS.parent / "sample_logs"
-# Producers owned elsewhere, called only when present: (module, sample-name prefix).
-OPTIONAL_PRODUCERS = (("samples_hf", "hf_"), ("samples_lightning", "lightning_"))
+# (module in scripts/, group name, required): the group name is also every sample's prefix.
+PRODUCERS = (
+    ("samples_mmengine", "mmengine", True),
+    ("samples_torch", "torch", True),
+    ("samples_hf", "hf", False),  # owned by the HF/Lightning producer; called when present
+    ("samples_lightning", "lightning", False),
+)
 
 
-def _optional(module: str):
-    """Import an optional producer module from scripts/, or None when its file is absent."""
-    if not (SCRIPTS / f"{module}.py").exists():
+def _load(module: str, required: bool) -> ModuleType | None:
+    """Import a producer module from scripts/; an optional one whose file is absent gives None."""
+    if not required and not (SCRIPTS / f"{module}.py").exists():
         return None
     return importlib.import_module(module)
 
 
-def _call(module, out_dir: Path, only: list[str] | None) -> None:
-    """Call ``main(out_dir)``, passing ``only`` when the producer's main accepts it."""
-    if only is not None and "only" in inspect.signature(module.main).parameters:
-        module.main(out_dir, only=only)
-    else:
+def _picked(sample: str, only: list[str]) -> bool:
+    """A sample is picked by its own name or by its producer's group name (``mmengine``)."""
+    return any(sample == n or sample.startswith(n + "_") for n in only)
+
+
+def _run(module: ModuleType, group: str, out_dir: Path, only: list[str] | None) -> None:
+    """Call the producer's ``main(out_dir)``, narrowed to the picked samples when it can be."""
+    names = getattr(module, "SAMPLE_NAMES", None)
+    accepts_only = "only" in inspect.signature(module.main).parameters
+    if only is None or group in only:
         module.main(out_dir)
+    elif names is not None and accepts_only:
+        wanted = [n for n in names if _picked(n, only)]
+        if wanted:
+            module.main(out_dir, only=wanted)
+    elif any(n.startswith(group + "_") for n in only):
+        module.main(out_dir)  # cannot narrow it: regenerate the whole group
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,51 +60,34 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         action="append",
         metavar="NAME",
-        help="regenerate only this sample (repeatable); 'hf'/'lightning' or any name with that "
-        "prefix runs that producer",
+        help="regenerate only this sample (repeatable), or a producer's group: "
+        + ", ".join(group for _, group, _ in PRODUCERS),
     )
     parser.add_argument("--list", action="store_true", help="list the sample names and exit")
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(SCRIPTS))
-    import samples_mmengine
-    import samples_torch
+    loaded = [(_load(m, req), group, m) for m, group, req in PRODUCERS]
+    producers = [(mod, group) for mod, group, _ in loaded if mod is not None]
+    for mod, group, name in loaded:
+        if mod is None:
+            print(f"note: scripts/{name}.py is not there: no {group}_* samples", file=sys.stderr)
 
-    own = {
-        **{name: samples_mmengine for name in samples_mmengine.SAMPLE_NAMES},
-        **{name: samples_torch for name in samples_torch.SAMPLE_NAMES},
-    }
     if args.list:
-        print("\n".join(own))
-        for module, prefix in OPTIONAL_PRODUCERS:
-            if (SCRIPTS / f"{module}.py").exists():
-                print(f"{prefix}*  (scripts/{module}.py)")
+        for mod, group in producers:
+            print("\n".join(getattr(mod, "SAMPLE_NAMES", (f"{group}_*",))))
         return 0
 
     only: list[str] | None = args.only
     if only:
-        known = set(own) | {p.rstrip("_") for _, p in OPTIONAL_PRODUCERS}
-        unknown = [n for n in only if n not in known and not n.startswith(("hf_", "lightning_"))]
+        groups = {group for _, group in producers}
+        known = {n for mod, _ in producers for n in getattr(mod, "SAMPLE_NAMES", ())}
+        unknown = [n for n in only if n not in known and n not in groups]
         if unknown:
             parser.error(f"unknown sample(s): {', '.join(unknown)}; see --list")
 
-    out_dir: Path = args.out
-    for module in (samples_mmengine, samples_torch):
-        wanted = None if only is None else [n for n in only if own.get(n) is module]
-        if wanted is None or wanted:
-            module.main(out_dir, only=wanted)
-    for module_name, prefix in OPTIONAL_PRODUCERS:
-        wanted = None
-        if only is not None:
-            wanted = [n for n in only if n.startswith(prefix) or n == prefix.rstrip("_")]
-            if not wanted:
-                continue
-        module = _optional(module_name)
-        if module is None:
-            print(f"skipped {prefix}*: scripts/{module_name}.py is not there", file=sys.stderr)
-            continue
-        names = [n for n in wanted or [] if n.startswith(prefix)] or None
-        _call(module, out_dir, names)
+    for mod, group in producers:
+        _run(mod, group, args.out, only)
     return 0
 
 

@@ -33,6 +33,7 @@ from torch.utils.data import Dataset
 NEUTRAL_ROOT = "/mnt/data/work_dirs"
 IN_DIM = 16
 N_CLASSES = 4
+TEACHER_SEED = 7  # one labelling rule for every split
 
 
 # --------------------------------------------------------------------------------------------
@@ -74,9 +75,10 @@ class ToyRegressor(BaseModel):
 
 @DATASETS.register_module(force=True)
 class ToyDS(Dataset):
-    """In-memory Gaussian inputs labelled by a fixed random teacher (seeded, so every
-    regeneration sees the same data). ``io_delay`` seconds are slept per sample once
-    ``io_delay_after`` samples have been fetched, to simulate storage becoming slow mid-run."""
+    """In-memory Gaussian inputs labelled by a fixed random teacher. Inputs come from ``seed``
+    and the teacher from its own fixed seed, so a train and a val split (different ``seed``)
+    share the task, and every regeneration sees the same data. ``io_delay`` seconds are slept
+    per sample once ``io_delay_after`` samples have been fetched (storage slowing down mid-run)."""
 
     def __init__(
         self,
@@ -87,13 +89,14 @@ class ToyDS(Dataset):
         io_delay: float = 0.0,
     ) -> None:
         gen = torch.Generator().manual_seed(seed)
+        teacher_gen = torch.Generator().manual_seed(TEACHER_SEED)
         self.inputs = torch.randn(n, IN_DIM, generator=gen)
         if task == "classification":
-            teacher = torch.randn(IN_DIM, N_CLASSES, generator=gen)
+            teacher = torch.randn(IN_DIM, N_CLASSES, generator=teacher_gen)
             noisy = self.inputs @ teacher + 0.5 * torch.randn(n, N_CLASSES, generator=gen)
             self.labels = noisy.argmax(dim=1)
         else:
-            teacher = torch.randn(IN_DIM, generator=gen)
+            teacher = torch.randn(IN_DIM, generator=teacher_gen)
             self.labels = self.inputs @ teacher + 0.1 * torch.randn(n, generator=gen)
         self.io_delay_after = io_delay_after
         self.io_delay = io_delay
@@ -306,7 +309,7 @@ train_cfg = dict(type='TrainLoop', max_epochs=max_epochs)
 max_epochs = 5
 model = dict(type='ToyModel')
 optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4))
+    type='OptimWrapper', optimizer=dict(type='SGD', lr=0.25, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),

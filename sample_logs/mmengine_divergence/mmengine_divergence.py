@@ -6,7 +6,7 @@ log_processor = dict(by_epoch=False)
 max_epochs = 5
 model = dict(type='ToyModel')
 optim_wrapper = dict(
-    optimizer=dict(lr=0.2, momentum=0.9, type='SGD', weight_decay=0.0001),
+    optimizer=dict(lr=0.25, momentum=0.9, type='SGD', weight_decay=0.0001),
     type='OptimWrapper')
 param_scheduler = [
     dict(
