@@ -199,23 +199,23 @@ def _simulate(
     out = np.empty(total, dtype=np.float64)
     lr = base
     regular = base
+    kind = str(warmup)
+    epoch_len = length or total  # an iteration runner starts one "epoch" only
     for k in range(total):
         if hook.by_epoch:
             # before_train_epoch: an epoch runner starts an epoch every `length` iterations;
             # an iteration runner calls it once.
-            if k == 0 or (not iter_based and k % length == 0):
-                regular = hook.lr(base, 0 if iter_based else k // length)
+            if k == 0 or (not iter_based and k % epoch_len == 0):
+                regular = hook.lr(base, 0 if iter_based else k // epoch_len)
                 lr = regular
             if warmup is not None and k <= warmup_iters:
                 lr = (
-                    regular
-                    if k == warmup_iters
-                    else _warmup(warmup, ratio, k, warmup_iters, regular)
+                    regular if k == warmup_iters else _warmup(kind, ratio, k, warmup_iters, regular)
                 )
         else:
             regular = hook.lr(base, k)
             in_warmup = warmup is not None and k < warmup_iters
-            lr = _warmup(warmup, ratio, k, warmup_iters, regular) if in_warmup else regular
+            lr = _warmup(kind, ratio, k, warmup_iters, regular) if in_warmup else regular
         out[k] = lr
     spans = [SchedulerSpan(f"{hook.name}LrUpdaterHook", 0, total, hook.by_epoch, 0)]
     if warmup is not None:
