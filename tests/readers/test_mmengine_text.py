@@ -18,6 +18,7 @@ from logan.readers.mmengine_text import read
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 PUBLIC = SHARED / "public_logs"
 REFERENCE = SHARED / "reference_runs"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_logs"  # real mmengine 0.10.7 runs
 # A 1 MB log must read well under this (measured ~50 ms on a busy 2-core box); generous so that a
 # loaded CI machine does not fail it, tight enough to catch a per-row pandas append.
 MAX_SECONDS_1MB = 0.3
@@ -52,11 +53,11 @@ def rows_by_tag(frame, tag: str) -> dict[int, float]:
     return dict(zip(sub["step"].tolist(), sub["value"].tolist(), strict=True))
 
 
-ALL_LOGS = text_logs(REFERENCE) + text_logs(PUBLIC)
+ALL_LOGS = text_logs(REFERENCE) + text_logs(PUBLIC) + text_logs(SAMPLES)
 WITH_JSON = [p for p in ALL_LOGS if vis_json(p).exists()]
 
 
-@pytest.mark.parametrize("log", WITH_JSON, ids=lambda p: p.parts[-3])
+@pytest.mark.parametrize("log", WITH_JSON, ids=lambda p: f"{p.parts[-3]}/{p.parts[-2]}")
 def test_text_gives_the_json_steps_and_values_to_printed_precision(log: Path) -> None:
     result = read(log)
     digits = result.meta["significant_digits"] - 1
@@ -74,7 +75,7 @@ def test_text_gives_the_json_steps_and_values_to_printed_precision(log: Path) ->
     assert not result.skipped
 
 
-@pytest.mark.parametrize("log", WITH_JSON, ids=lambda p: p.parts[-3])
+@pytest.mark.parametrize("log", WITH_JSON, ids=lambda p: f"{p.parts[-3]}/{p.parts[-2]}")
 def test_validation_summaries_match_the_json(log: Path) -> None:
     result = read(log)
     digits = result.meta["significant_digits"] - 1
@@ -147,7 +148,7 @@ def test_public_logs_state_epoch_length_or_max_iters(folder: str) -> None:
         assert epochs.isna().all()
 
 
-@pytest.mark.parametrize("log", ALL_LOGS, ids=lambda p: p.parts[-3])
+@pytest.mark.parametrize("log", ALL_LOGS, ids=lambda p: f"{p.parts[-3]}/{p.parts[-2]}")
 def test_config_text_is_the_dumped_config(log: Path) -> None:
     config = log.parent / "vis_data" / "config.py"
     if not config.exists():
@@ -286,3 +287,92 @@ def test_truncation_at_every_byte_loses_at_most_the_cut_line(tmp_path: Path) -> 
             assert where == [f"line {data[:line_start].count(NL) + 1}"], offset
         else:  # the cut line holds no rows (e.g. `Saving checkpoint`): at most its own record
             assert len(where) <= 1, offset
+
+
+# --- a real mmengine run written here: epoch-based, two parameter groups, clipped grads --------
+
+
+@pytest.fixture(scope="module")
+def epoch_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Train a tiny model for 3 epochs of 6 iterations with mmengine itself and return its log."""
+    pytest.importorskip("mmengine")
+    torch = pytest.importorskip("torch")
+    from mmengine.evaluator import BaseMetric
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+
+    class Toy(BaseModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone = torch.nn.Linear(4, 8)
+            self.head = torch.nn.Linear(8, 2)
+
+        def forward(self, inputs, labels, mode="tensor"):
+            logits = self.head(torch.relu(self.backbone(inputs)))
+            if mode == "loss":
+                return {"loss": torch.nn.functional.cross_entropy(logits, labels)}
+            return list(zip(logits.argmax(1).tolist(), labels.tolist(), strict=True))
+
+    class Accuracy(BaseMetric):
+        def process(self, data_batch, data_samples) -> None:
+            self.results.extend(int(p == t) for p, t in data_samples)
+
+        def compute_metrics(self, results):
+            return {"accuracy": 100.0 * sum(results) / len(results)}
+
+    work_dir = tmp_path_factory.mktemp("mmengine_epoch_run")
+    x = torch.randn(48, 4, generator=torch.Generator().manual_seed(0))
+    data = [{"inputs": x[i], "labels": int(x[i, 0] > 0)} for i in range(48)]
+    loader = dict(
+        dataset=data,
+        sampler=dict(type="DefaultSampler", shuffle=False),
+        batch_size=8,
+        collate_fn=dict(type="default_collate"),
+    )
+    runner = Runner(
+        model=Toy(),
+        work_dir=str(work_dir),
+        experiment_name=f"textlog_{work_dir.name}",
+        train_dataloader=loader,
+        val_dataloader=loader,
+        train_cfg=dict(by_epoch=True, max_epochs=3, val_interval=1),
+        val_cfg=dict(),
+        val_evaluator=[Accuracy()],
+        optim_wrapper=dict(
+            optimizer=dict(type="SGD", lr=0.1, momentum=0.9),
+            paramwise_cfg=dict(custom_keys={"head": dict(lr_mult=0.1)}),  # groups: base_lr
+            clip_grad=dict(max_norm=10.0),  # grad_norm in the log
+        ),
+        param_scheduler=dict(type="CosineAnnealingLR", by_epoch=False, T_max=18, eta_min=0.0),
+        default_hooks=dict(
+            logger=dict(type="LoggerHook", interval=2),
+            checkpoint=dict(type="CheckpointHook", interval=100),
+        ),
+        randomness=dict(seed=0),
+        default_scope="mmengine",
+    )
+    runner.train()
+    (log,) = work_dir.glob("*/*.log")
+    return log
+
+
+def test_real_epoch_based_run_with_base_lr_and_grad_norm(epoch_run: Path) -> None:
+    result = read(epoch_run)
+    frame = result.frame
+    assert result.meta["epoch_length"] == 6 and result.meta["by_epoch"] is True
+    assert result.meta["mmengine_version"] == "0.10.7"
+    train = [r for r in json_records(vis_json(epoch_run)) if "lr" in r]
+    assert [r["step"] for r in train] == [2, 4, 6, 8, 10, 12, 14, 16, 18]
+    for tag in ("lr", "base_lr", "grad_norm", "loss"):
+        got = rows_by_tag(frame, tag)
+        exp = tag.endswith("lr")
+        assert got == {r["step"]: printed(r[tag], 4, exp) for r in train}, tag
+    # epochs completed at the step (the JSON logs the 1-based current epoch instead)
+    epochs = frame.loc[frame["tag"] == "lr", "epoch"].tolist()
+    assert epochs == pytest.approx([s / 6 for s in (2, 4, 6, 8, 10, 12, 14, 16, 18)])
+    accuracy = frame[frame["tag"] == "val/accuracy"]
+    assert accuracy["step"].tolist() == [6, 12, 18]
+    assert accuracy["epoch"].tolist() == [1.0, 2.0, 3.0]
+    val_json = [r for r in json_records(vis_json(epoch_run)) if "lr" not in r]
+    assert accuracy["value"].tolist() == [printed(r["accuracy"], 4, False) for r in val_json]
+    assert not result.skipped
