@@ -82,7 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     if only:
         groups = {group for _, group in producers}
         known = {n for mod, _ in producers for n in getattr(mod, "SAMPLE_NAMES", ())}
-        unknown = [n for n in only if n not in known and n not in groups]
+        unlisted = {g for m, g in producers if not hasattr(m, "SAMPLE_NAMES")}
+        unknown = [
+            n
+            for n in only
+            if n not in known and n not in groups and n.split("_")[0] not in unlisted
+        ]
         if unknown:
             parser.error(f"unknown sample(s): {', '.join(unknown)}; see --list")
 
