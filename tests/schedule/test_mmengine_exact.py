@@ -426,3 +426,90 @@ def test_intended_of_the_bug_is_what_real_mmengine_runs_for_the_fix(runner: Runn
     sim = simulate_config(copy.deepcopy(buggy), length)
     assert sim is not None and sim.cause is not None
     np.testing.assert_allclose(sim.intended, real_lrs(runner, fixed, length), rtol=RTOL, atol=1e-18)
+
+
+# -- random scheduler chains: real mmengine either builds and runs them exactly like the
+# simulator, or refuses them, and then the simulator returns None.
+
+hypothesis = pytest.importorskip("hypothesis")
+st = hypothesis.strategies
+
+_BOUND = st.one_of(st.integers(0, 12), st.sampled_from([0.25, 0.5, 1.5, 2.75]))
+
+
+@st.composite
+def _scheduler(draw: object) -> dict:
+    kind = draw(
+        st.sampled_from(
+            [
+                "LinearLR",
+                "ConstantLR",
+                "CosineAnnealingLR",
+                "MultiStepLR",
+                "StepLR",
+                "ExponentialLR",
+                "PolyLR",
+                "OneCycleLR",
+                "CosineRestartLR",
+            ]
+        )
+    )
+    cfg: dict = {"type": kind, "by_epoch": draw(st.booleans())}
+    if cfg["by_epoch"] and draw(st.booleans()):
+        cfg["convert_to_iter_based"] = True
+    if draw(st.booleans()):
+        cfg["begin"] = draw(_BOUND)
+    if draw(st.booleans()):
+        cfg["end"] = draw(_BOUND)
+    if kind == "LinearLR":
+        cfg["start_factor"] = draw(st.sampled_from([0.001, 0.25, 1.0]))
+    elif kind == "ConstantLR":
+        cfg["factor"] = draw(st.sampled_from([0.1, 0.5]))
+    elif kind == "CosineAnnealingLR":
+        if draw(st.booleans()):
+            cfg["T_max"] = draw(st.integers(1, 8))
+        cfg["eta_min"] = draw(st.sampled_from([0.0, 1e-4]))
+    elif kind == "MultiStepLR":
+        cfg["milestones"] = sorted(draw(st.lists(st.integers(1, 10), min_size=1, max_size=3)))
+    elif kind == "StepLR":
+        cfg["step_size"] = draw(st.integers(1, 6))
+    elif kind == "ExponentialLR":
+        cfg["gamma"] = draw(st.sampled_from([0.9, 0.99]))
+    elif kind == "PolyLR":
+        cfg["power"] = draw(st.sampled_from([0.9, 2.0]))
+    elif kind == "OneCycleLR":
+        cfg["eta_max"] = 0.05
+    elif kind == "CosineRestartLR":
+        cfg["periods"] = draw(st.lists(st.integers(1, 6), min_size=1, max_size=3))
+        cfg["restart_weights"] = [1.0] * len(cfg["periods"])
+        cfg["eta_min"] = 1e-5
+    return cfg
+
+
+_LOOPS = st.sampled_from(
+    [
+        dict(type="EpochBasedTrainLoop", max_epochs=4),
+        dict(type="IterBasedTrainLoop", max_iters=23),
+        dict(type="TrainLoop", max_epochs=3),
+    ]
+)
+
+
+@hypothesis.settings(max_examples=50, deadline=None, derandomize=True)
+@hypothesis.given(
+    loop=_LOOPS, scheds=st.lists(_scheduler(), min_size=1, max_size=3), length=st.integers(2, 7)
+)
+def test_random_chains_match_real_mmengine(
+    runner: Runner, loop: dict, scheds: list, length: int
+) -> None:
+    config = _cfg(loop, scheds)
+    try:
+        expected = real_lrs(runner, config, length)
+    except Exception:  # mmengine refused the config (end <= begin, OneCycle overrun, ...)
+        expected = None
+    sim = simulate_config(copy.deepcopy(config), length)
+    if expected is None:
+        assert sim is None
+    else:
+        assert sim is not None
+        np.testing.assert_allclose(sim.actual, expected, rtol=RTOL, atol=1e-18)
