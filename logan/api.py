@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from logan.checks import Rule, run_checks, selected
-from logan.discover import discover
+from logan.discover import RunSpec, discover
 from logan.errors import LoganError, NoRunsFound
 from logan.load import load
 from logan.model import Analysis, Problem, Run, RunResult
@@ -26,38 +26,60 @@ def analyze_run(run: Run, rules: list[Rule] | None = None) -> RunResult:
     return RunResult(run=run, findings=run_checks(run, expected, rules), expected=expected)
 
 
+def _analyze_spec(spec: RunSpec, rules: list[Rule] | None) -> RunResult | Problem:
+    """Load and check one run; a failure becomes a Problem so the other runs go on."""
+    try:
+        return analyze_run(load(spec), rules)
+    except LoganError as exc:
+        return Problem(spec.display, str(exc))
+    except Exception as exc:  # noqa: BLE001 - one broken run must not stop the others
+        return Problem(
+            spec.display,
+            f"could not be analysed ({type(exc).__name__}: {exc}); please report this with the "
+            "file attached",
+        )
+
+
 def analyze(
     paths: str | Path | Sequence[str | Path],
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    jobs: int = 1,
 ) -> Analysis:
     """Find every run under `paths`, read it, and check it.
 
     `select`/`ignore` take rule-code prefixes (`LR`, `LS002`). `progress(i, n, run_path)` is called
-    before each run (the CLI draws its progress bar with it).
+    as runs finish (the CLI draws its progress bar with it). `jobs > 1` analyses runs in a process
+    pool; results keep discovery order, so the output does not depend on `jobs`.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     found = discover(list(paths))
     problems = [Problem(p, m) for p, m in found.problems]
     rules = selected(select, ignore)
+    specs = found.runs
+    outcomes: Iterable[RunResult | Problem]
+    if jobs > 1 and len(specs) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=jobs)
+        outcomes = pool.map(_analyze_spec, specs, [rules] * len(specs), chunksize=1)
+    else:
+        pool = None
+        outcomes = (_analyze_spec(spec, rules) for spec in specs)
     results: list[RunResult] = []
-    for i, spec in enumerate(found.runs):
-        if progress:
-            progress(i, len(found.runs), spec.display)
-        try:
-            results.append(analyze_run(load(spec), rules))
-        except LoganError as exc:
-            problems.append(Problem(spec.display, str(exc)))
-        except Exception as exc:  # noqa: BLE001 - one broken run must not stop the others
-            problems.append(
-                Problem(
-                    spec.display,
-                    f"could not be analysed ({type(exc).__name__}: {exc}); "
-                    "please report this with the file attached",
-                )
-            )
+    try:
+        for i, outcome in enumerate(outcomes):
+            if progress:
+                progress(i + 1, len(specs), specs[i].display)
+            if isinstance(outcome, Problem):
+                problems.append(outcome)
+            else:
+                results.append(outcome)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return Analysis(results=results, problems=problems)
 
 

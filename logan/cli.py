@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from logan import __version__
+
+if TYPE_CHECKING:
+    from logan.model import Analysis
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="logan: find what went wrong with the learning rate and the loss of a training run.",
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 
@@ -36,7 +41,13 @@ class FailOn(str, enum.Enum):
     never = "never"
 
 
-def _fail(message: str) -> None:
+class ExportFormat(str, enum.Enum):
+    csv = "csv"
+    parquet = "parquet"
+    json = "json"
+
+
+def _fail(message: str) -> NoReturn:
     typer.echo(f"logan: {message}", err=True)
     raise typer.Exit(2)
 
@@ -56,52 +67,111 @@ def _main(
     """Analyse training logs (mmengine, mmcv, TensorBoard, HF Trainer, Lightning)."""
 
 
+def _codes(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def _analyze(
+    paths: list[Path], select: list[str], ignore: list[str], quiet: bool, jobs: int = 1
+) -> Analysis:
+    """Run the library with a progress bar on stderr (terminal only, never with --quiet)."""
+    from logan.api import analyze
+    from logan.errors import LoganError
+
+    show = not quiet and sys.stderr.isatty() and not os.environ.get("NO_COLOR_PROGRESS")
+    try:
+        if not show:
+            return analyze([str(p) for p in paths], select=select, ignore=ignore, jobs=jobs)
+        from rich.progress import Progress
+
+        with Progress(transient=True, console=_err_console()) as bar:
+            task = bar.add_task("reading runs", total=None)
+
+            def tick(i: int, n: int, name: str) -> None:
+                bar.update(task, completed=i, total=n, description=name[-40:])
+
+            return analyze(
+                [str(p) for p in paths], select=select, ignore=ignore, progress=tick, jobs=jobs
+            )
+    except LoganError as exc:
+        _fail(str(exc))
+
+
+def _err_console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _out_console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    # Piped output (CI logs, files) is not folded to 80 columns.
+    width = None if sys.stdout.isatty() else 200
+    return Console(highlight=False, soft_wrap=True, width=width)
+
+
+def _exit_code(analysis: Analysis, fail_on: str) -> int:
+    from logan.model import Severity
+
+    if fail_on == "never":
+        return 0
+    threshold = Severity(fail_on).rank
+    return 1 if any(f.severity.rank >= threshold for f in analysis.findings) else 0
+
+
 @app.command()
 def check(
     paths: Annotated[list[Path], typer.Argument(help="Work dirs, run folders or log files.")],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write report.md, PNGs and report.json per run here."),
+        typer.Option("--out", "-o", help="Write a report folder per run and an index here."),
     ] = None,
     fail_on: Annotated[
-        FailOn, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.")
-    ] = FailOn.error,
+        FailOn | None,
+        typer.Option(
+            "--fail-on", help="Lowest severity that makes the exit code 1 [default: error]."
+        ),
+    ] = None,
     select: Annotated[
         str | None,
         typer.Option(
-            "--select", help="Only these rule codes/prefixes, comma-separated (LR,LS001)."
+            "--select", help="Only these rule codes or prefixes, comma-separated (LR,LS001)."
         ),
     ] = None,
     ignore: Annotated[
-        str | None,
-        typer.Option("--ignore", help="Skip these rule codes/prefixes, comma-separated."),
+        str | None, typer.Option("--ignore", help="Skip these rule codes or prefixes.")
     ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyse runs in N processes.")] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Find runs under PATHS, check their LR schedule and loss, and report.
 
     Example: logan check work_dirs/ --out report/ --fail-on warning
     """
-    from rich.console import Console
-
-    from logan.api import analyze
-    from logan.errors import LoganError
-    from logan.model import Severity
+    from logan.settings import find_settings
 
     try:
-        analysis = analyze(
-            [str(p) for p in paths],
-            select=select.split(",") if select else None,
-            ignore=ignore.split(",") if ignore else None,
-        )
-    except LoganError as exc:
+        settings = find_settings()
+    except Exception as exc:  # noqa: BLE001 - a bad settings file is a usage error
         _fail(str(exc))
+    chosen_fail_on = fail_on.value if fail_on else (settings.fail_on or "error")
+    if chosen_fail_on not in {f.value for f in FailOn}:
+        _fail(f"{settings.source}: fail-on must be one of error, warning, info, never")
+    analysis = _analyze(
+        paths,
+        _codes(select) or settings.select,
+        _codes(ignore) or settings.ignore,
+        quiet,
+        max(1, jobs),
+    )
     if not analysis.results:
         reasons = "; ".join(f"{p.path}: {p.message}" for p in analysis.problems)
         _fail(
             reasons
             or f"no training runs found under {', '.join(map(str, paths))}; "
-            "give a work_dir or a folder of logs"
+            "give a mmengine work_dir, an HF output dir, a Lightning version folder or log files"
         )
     if out is not None:
         from logan.report.files import write_all
@@ -118,15 +188,158 @@ def check(
     else:
         from logan.report.text import render
 
-        # Piped output (CI logs, files) is not folded to 80 columns.
-        width = None if sys.stdout.isatty() else 200
-        render(analysis, Console(highlight=False, soft_wrap=True, width=width))
+        render(analysis, _out_console())
     for p in analysis.problems:
         typer.echo(f"logan: {p.path}: {p.message}", err=True)
-    if fail_on is not FailOn.never:
-        threshold = Severity(fail_on.value).rank
-        if any(f.severity.rank >= threshold for f in analysis.findings):
-            raise typer.Exit(1)
+    raise typer.Exit(_exit_code(analysis, chosen_fail_on))
+
+
+@app.command()
+def report(
+    run: Annotated[Path, typer.Argument(help="One run: a work_dir, run folder or log file.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the report files.")],
+    fail_on: Annotated[FailOn, typer.Option("--fail-on")] = FailOn.never,
+) -> None:
+    """Write report.md, report.html, report.json and PNG plots for one run into --out.
+
+    Example: logan report work_dirs/my_run -o my_run_report/
+    """
+    from logan.api import analyze_run, load_run
+    from logan.errors import LoganError
+    from logan.model import Analysis
+    from logan.report.files import write_run
+
+    try:
+        result = analyze_run(load_run(run))
+    except LoganError as exc:
+        _fail(str(exc))
+    written = write_run(result, out)
+    for name in ("markdown", "html", "json"):
+        if name in written:
+            typer.echo(str(written[name]))
+    raise typer.Exit(_exit_code(Analysis([result], []), fail_on.value))
+
+
+@app.command()
+def compare(
+    runs: Annotated[list[Path], typer.Argument(help="Two or more runs to overlay.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for compare.md/.html/PNGs.")],
+) -> None:
+    """Overlay the LR and loss of several runs (e.g. a buggy and its fix), findings side by side.
+
+    Example: logan compare work_dirs/buggy work_dirs/fixed -o compare/
+    """
+    from logan.api import analyze_run, load_run
+    from logan.errors import LoganError
+    from logan.report.compare import write_compare
+
+    if len(runs) < 2:
+        _fail("compare needs at least two runs")
+    try:
+        results = [analyze_run(load_run(r)) for r in runs]
+    except LoganError as exc:
+        _fail(str(exc))
+    for path in write_compare(results, out).values():
+        typer.echo(str(path))
+
+
+@app.command()
+def rules(
+    code: Annotated[
+        str | None, typer.Argument(help="A rule code for its full documentation.")
+    ] = None,
+) -> None:
+    """List the rules, or print one rule's documentation.
+
+    Example: logan rules LR001
+    """
+    from logan.checks import registry
+
+    reg = registry()
+    if code:
+        rule = reg.get(code.upper())
+        if rule is None:
+            _fail(f"unknown rule {code!r}; `logan rules` lists them")
+        typer.echo(f"{rule.code} {rule.name} ({rule.severity.value})\n")
+        typer.echo(rule.doc)
+        return
+    for r in reg.values():
+        typer.echo(f"{r.code}  {r.name:<20} {r.severity.value:<8} {r.summary}")
+
+
+@app.command()
+def schedule(
+    config: Annotated[
+        Path, typer.Argument(help="An mmengine/XTuner config file (read, never run).")
+    ],
+    epoch_length: Annotated[
+        int | None, typer.Option("--epoch-length", help="Iterations per epoch.")
+    ] = None,
+    dataset_size: Annotated[
+        int | None, typer.Option("--dataset-size", help="Samples in the training set.")
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option("--batch-size", help="Total batch size (default: the config's)."),
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write a PNG of the schedule.")
+    ] = None,
+) -> None:
+    """Show the LR a config will produce, as mmengine runs it and as its author meant it, before
+    anyone trains.
+
+    Example: logan schedule configs/my_cfg.py --dataset-size 12000 --batch-size 16 --plot lr.png
+    """
+    from logan.errors import LoganError
+    from logan.schedule.preview import preview
+
+    try:
+        result = preview(config, epoch_length, dataset_size, batch_size)
+    except LoganError as exc:
+        _fail(str(exc))
+    typer.echo(result.table)
+    for line in result.warnings:
+        typer.echo(line)
+    if plot is not None:
+        result.save_plot(plot)
+        typer.echo(f"plot: {plot}")
+    raise typer.Exit(1 if result.warnings else 0)
+
+
+@app.command()
+def export(
+    run: Annotated[Path, typer.Argument(help="One run: a work_dir, run folder or log file.")],
+    to: Annotated[ExportFormat, typer.Option("--to", help="Output format.")] = ExportFormat.csv,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output file (default: stdout for csv/json)."),
+    ] = None,
+) -> None:
+    """Write the run's tidy scalar table (step, epoch, tag, value, session, wall_time).
+
+    Example: logan export work_dirs/my_run --to parquet -o my_run.parquet
+    """
+    from logan.api import load_run
+    from logan.errors import LoganError
+
+    try:
+        table = load_run(run).scalars
+    except LoganError as exc:
+        _fail(str(exc))
+    if to is ExportFormat.parquet:
+        if out is None:
+            _fail("parquet needs --out FILE")
+        try:
+            table.to_parquet(out, index=False)
+        except ImportError:
+            _fail("parquet needs pyarrow: pip install pyarrow (or use --to csv)")
+    elif to is ExportFormat.json:
+        text = table.to_json(orient="records", lines=True)
+        out.write_text(text) if out else typer.echo(text, nl=False)
+    else:
+        text = table.to_csv(index=False)
+        out.write_text(text) if out else typer.echo(text, nl=False)
 
 
 def main() -> None:

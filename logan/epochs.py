@@ -50,6 +50,24 @@ def _from_epoch_index(train: pd.DataFrame) -> int | None:
     return int(round(float(np.median(diffs))))
 
 
+def _from_epoch_tag(table: pd.DataFrame) -> int | None:
+    """HF's `train/epoch` (fractional: epochs done at that step) or Lightning's `epoch` tag (the
+    0-based current epoch) logged as a scalar of its own."""
+    ep = table[table["tag"] == "epoch"]
+    ep = ep[np.isfinite(ep["value"].to_numpy())]
+    if ep.empty:
+        return None
+    values = ep["value"].to_numpy(dtype="float64")
+    steps = ep["step"].to_numpy(dtype="float64")
+    if np.any(np.abs(values - np.round(values)) > 1e-6):
+        ok = values > 0
+        if not ok.any():
+            return None
+        return int(round(float(np.median(steps[ok] / values[ok]))))
+    frame = pd.DataFrame({"step": steps, "epoch": values})
+    return _from_epoch_index(frame)
+
+
 def _config_get(config: dict[str, Any] | None, *keys: str) -> Any:
     node: Any = config
     for k in keys:
@@ -74,6 +92,9 @@ def infer_epochs(
     if length is None and meta.get("epoch_column") == "current_1based":
         length = _from_epoch_index(train)
         source = "logged epochs" if length else None
+    if length is None:
+        length = _from_epoch_tag(train)
+        source = "logged epoch scalar" if length else None
     if length is None and cfg_epochs:
         # An iteration count that spans max_epochs: the loop's own max_iters (text log `[k/N]`),
         # else the run's last step, which is exact for a run that finished.

@@ -94,6 +94,10 @@ def read_session(producer: str, spec: SessionSpec, index: int) -> tuple[ReadResu
                 kwargs["epoch_length"] = meta["epoch_length"]
             results = [_read(kind, p, index, **kwargs) for p in paths]
         frames = [r.frame for r in results if len(r.frame)]
+        if producer == "lightning" and kind == "events":
+            # Lightning's global_step counts from 0 and logs the LR of the next update; its CSV
+            # reader shifts by one so step k is update k, as in mmengine and HF. Same here.
+            frames = [f.assign(step=f["step"] + 1) for f in frames]
         merged = ReadResult(pd.concat(frames, ignore_index=True) if frames else empty_frame())
         if _has_train_rows(merged):
             chosen = (merged, paths, results)
@@ -164,6 +168,16 @@ def stitch(parts: list[tuple[SessionSpec, ReadResult]]) -> tuple[pd.DataFrame, l
     return table, sessions
 
 
+def _hf_args(spec: RunSpec) -> dict[str, Any]:
+    """HF keeps its TrainingArguments only in the TensorBoard events (`args/text_summary`)."""
+    for session in spec.sessions:
+        for path in session.files.get("events", []):
+            side = _read("events", path, 0)
+            if side.meta.get("hf_args_text"):
+                return {"hf_args_text": side.meta["hf_args_text"]}
+    return {}
+
+
 def _load_config(
     spec: RunSpec, meta: dict[str, Any]
 ) -> tuple[dict[str, Any] | None, str | None, str | None]:
@@ -208,6 +222,12 @@ def load(spec: RunSpec) -> Run:
         for k, v in result.meta.items():
             meta[k] = v  # later sessions state the newer facts
     table, sessions = stitch(parts)
+    if spec.producer == "hf" and "hf_args_text" not in meta:
+        meta.update(_hf_args(spec))
+    if meta.get("hf_args_text") and not meta.get("config"):
+        from logan.readers.hf import parse_training_args
+
+        meta["config"] = parse_training_args(meta["hf_args_text"])
     config, config_path, config_text = _load_config(spec, meta)
     if config_text is not None:
         meta["config_text"] = config_text

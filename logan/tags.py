@@ -13,8 +13,14 @@ from functools import lru_cache
 # Prefixes that only say "this is a training scalar".
 _TRAIN_PREFIXES = ("train/", "train_", "training/", "train-")
 _LR_NAMES = {"lr", "learning_rate", "learning-rate", "learningrate"}
-# Lightning's LearningRateMonitor: `lr-<Optimizer>`, `lr-<Optimizer>/pg<k>`, `lr-<Optimizer>-<k>`.
-_LIGHTNING_LR = re.compile(r"^lr-[A-Za-z][\w.]*?(?:[/-]pg(?P<pg>\d+)|-(?P<idx>\d+))?$")
+# Lightning's LearningRateMonitor: `lr-<Optimizer>`, `lr-<Optimizer>/pg<k>` with k counted from 1
+# (pg1 is the first group), `lr-<Optimizer>-<k>` for the k-th optimizer of the same class.
+_LIGHTNING_LR = re.compile(r"^lr-[A-Za-z][\w.]*?(?:/pg(?P<pg>\d+)|-(?P<idx>\d+))?$")
+# HF Trainer writes its end-of-training summary under `train/train_*` and `train/total_flos`: not
+# curves (and `train/train_loss` is the mean loss, not the loss at the last step).
+_HF_SUMMARY = re.compile(
+    r"^train/(train_(runtime|loss|samples_per_second|steps_per_second)|total_flos)$"
+)
 _PG = re.compile(r"^(?:lr|learning_rate)[/_-]pg(?P<pg>\d+)$")
 _VAL_PREFIXES = ("val/", "val_", "eval/", "eval_", "valid/", "validation/", "test/")
 
@@ -26,6 +32,8 @@ def canonical_tag(tag: str) -> str:
     `lr` is parameter group 0, as frameworks log it; other groups become `lr/pg<k>`.
     """
     t = tag.strip()
+    if _HF_SUMMARY.match(t):
+        return "summary/" + t[len("train/") :]
     for prefix in _VAL_PREFIXES:
         if t.startswith(prefix) and prefix != "val/":
             return "val/" + t[len(prefix) :]
@@ -42,8 +50,10 @@ def canonical_tag(tag: str) -> str:
         return "lr" if pg == 0 else f"lr/pg{pg}"
     m = _LIGHTNING_LR.match(t)
     if m:
-        pg = m.group("pg") or m.group("idx")
-        return "lr" if pg in (None, "0") else f"lr/pg{pg}"
+        if m.group("idx") is not None:
+            return f"lr/opt{m.group('idx')}"
+        pg = int(m.group("pg") or 1) - 1
+        return "lr" if pg <= 0 else f"lr/pg{pg}"
     if low in ("loss", "train_loss", "total_loss"):
         return "loss"
     if low == "grad_norm":
@@ -53,7 +63,7 @@ def canonical_tag(tag: str) -> str:
 
 def is_loss_tag(tag: str) -> bool:
     """`loss`, `loss_cls`, `decode.loss_ce`, ...: the tags LS rules look at."""
-    if tag.startswith("val/"):
+    if tag.startswith(("val/", "summary/")):
         return False
     leaf = tag.rsplit("/", 1)[-1]
     return leaf == "loss" or leaf.startswith("loss_") or ".loss" in leaf or leaf.startswith("loss")

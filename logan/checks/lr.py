@@ -531,3 +531,45 @@ def lr_frozen_by_units(run: Run, expected: object) -> Iterator[Finding]:
         hint="Step a per-iteration schedule every optimizer step (Lightning: return "
         '{"scheduler": s, "interval": "step"}), or size it in epochs.',
     )
+
+
+@rule("LR002", "schedule-length", Severity.WARNING)
+def schedule_length(run: Run, expected: object) -> Iterator[Finding]:
+    """The configured schedule does not span training: it ends early or reaches past the end.
+
+    What it does: simulates the run's config (only when the simulation reproduces the logged LR)
+    and reports a schedule whose last scheduler stops at least 10% of training before the end with
+    nothing asked to hold the LR (a `ConstantLR` over the tail is a request, not a fault), or a
+    schedule that would still be changing after the last iteration and left the LR more than 10%
+    of its range above its floor (milestones, `end` or `T_max` beyond the run).
+
+    Why it matters: a decay sized for a different training length either wastes the end of
+    training at the final LR or never anneals, which usually costs accuracy.
+
+    Example: `the configured schedule reaches past the end of training: it would keep changing
+    until iteration 4000, but training stops at 2000 with the LR at 5e-05 (50% of the way...)`.
+
+    How to fix: make the last scheduler's `end` (and `T_max`, milestones) match the training
+    length: `end=max_epochs` with `convert_to_iter_based=True`, or `max_iters` for
+    iteration-based loops.
+    """
+    if not isinstance(expected, Expected) or expected.source != "config":
+        return
+    from logan.schedule.fit import schedule_misfits
+
+    sim = expected.extra.get("simulation")
+    if sim is None:
+        return
+    for misfit in schedule_misfits(sim, expected.extra.get("simulation_extended")):
+        yield Finding(
+            code="LR002",
+            name="schedule-length",
+            severity=Severity.WARNING,
+            message=misfit.message,
+            step=misfit.step,
+            end_step=int(sim.total_iters),
+            epoch=(misfit.step - 1) / run.epoch_length if run.epoch_length else None,
+            evidence={"kind": misfit.kind, **misfit.evidence},
+            hint="Make the last scheduler's end (and T_max or milestones) match the training "
+            "length: end=max_epochs with convert_to_iter_based=True, or max_iters.",
+        )

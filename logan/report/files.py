@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from logan.model import Analysis, RunResult
-from logan.report import markdown, plots
+from logan.report import html, markdown, plots
 from logan.report.serialize import SCHEMA, analysis_dict, run_dict
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -49,6 +49,10 @@ def write_run(result: RunResult, folder: Path) -> dict[str, Path]:
     md = folder / "report.md"
     md.write_text(markdown.run_markdown(result, links), encoding="utf-8")
     written["markdown"] = md
+    images = {name: written[name] for name in links}
+    page = folder / "report.html"
+    page.write_text(html.run_html(result, images), encoding="utf-8")
+    written["html"] = page
     js = folder / "report.json"
     doc = analysis_dict(Analysis([result], []))
     js.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
@@ -69,12 +73,15 @@ def write_all(analysis: Analysis, out: Path) -> dict[str, Path]:
         write_run(result, out / name)
         links[i] = f"{name}/report.md"
     (out / "index.md").write_text(markdown.index_markdown(analysis, links), encoding="utf-8")
+    html_links = {i: link.replace("report.md", "report.html") for i, link in links.items()}
+    order = markdown.worst_first(analysis)
+    (out / "index.html").write_text(html.index_html(analysis, html_links, order), encoding="utf-8")
     doc = analysis_dict(analysis)
     assert doc["schema"] == SCHEMA
     (out / "report.json").write_text(
         json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
-    return {"index": out / "index.md", "json": out / "report.json"}
+    return {"index": out / "index.md", "html": out / "index.html", "json": out / "report.json"}
 
 
 __all__ = ["slug", "write_run", "write_all", "run_dict"]

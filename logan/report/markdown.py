@@ -123,7 +123,7 @@ def run_markdown(result: RunResult, plots: dict[str, str] | None = None) -> str:
 def index_markdown(analysis: Analysis, links: dict[int, str]) -> str:
     """A table of every run, worst first, linking each run's report."""
     lines = ["# logan: runs", "", "| run | producer | steps | findings |", "|---|---|---|---|"]
-    for i in _worst_first(analysis):
+    for i in worst_first(analysis):
         r = analysis.results[i]
         codes = ", ".join(f.code for f in r.findings) or "none"
         name = f"[{esc(r.run.path)}]({links[i]})" if i in links else esc(r.run.path)
@@ -134,7 +134,7 @@ def index_markdown(analysis: Analysis, links: dict[int, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _worst_first(analysis: Analysis) -> list[int]:
+def worst_first(analysis: Analysis) -> list[int]:
     def key(i: int) -> tuple[int, str]:
         r = analysis.results[i]
         worst = max((f.severity.rank for f in r.findings), default=0)

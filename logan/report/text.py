@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from logan.model import Analysis, Severity
-from logan.report.markdown import _worst_first
+from logan.report.markdown import worst_first
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -17,7 +17,7 @@ def render(analysis: Analysis, console: Console) -> None:
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for col in ("run", "producer", "steps", "epochs", "findings"):
         table.add_column(col, overflow="fold")
-    order = _worst_first(analysis)
+    order = worst_first(analysis)
     for i in order:
         r = analysis.results[i]
         run = r.run

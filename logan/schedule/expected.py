@@ -39,8 +39,15 @@ MATCH_REL = 1e-4
 SCALE_REL = 1e-3
 
 
-def simulate(run: Run) -> Any:
-    """The run's config simulated by its producer's scheduler model, or None."""
+# How far past the end of training the config is simulated to see whether its schedule would
+# still be changing (LR002 "reaches past the end").
+EXTEND = 4
+
+
+def simulate(run: Run, horizon: int | None = None) -> Any:
+    """The run's config simulated by its producer's scheduler model, or None.
+
+    `horizon` simulates that many iterations instead of the run's length."""
     if not run.config or run.producer not in SIMULATORS:
         return None
     try:
@@ -49,7 +56,7 @@ def simulate(run: Run) -> Any:
         return None
     text = run.meta.get("config_text")
     name = Path(run.config_path).name if run.config_path else "config.py"
-    total = run.max_iters or run.last_step
+    total = horizon or run.max_iters or run.last_step
     try:
         return module.simulate_config(
             run.config, run.epoch_length, config_text=text, config_name=name, total_iters=total
@@ -140,7 +147,9 @@ def build_expected(run: Run) -> Expected | None:
     if sim is not None:
         match = schedule_match(sim, lr, tol)
         if match["matches"]:
-            return _from_config(sim, lr, tol, match)
+            expected = _from_config(sim, lr, tol, match)
+            expected.extra["simulation_extended"] = simulate(run, EXTEND * sim.total_iters)
+            return expected
     guess = expected_from_logs(lr, tol)
     if guess is not None and sim is not None:
         guess.extra["schedule_match"] = match

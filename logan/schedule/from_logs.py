@@ -66,7 +66,9 @@ def equal_mask(values: np.ndarray, tol: tuple[float, float] = (0.0, 0.0)) -> np.
     return np.abs(cur - prev) <= limit
 
 
-def classify_shape(values: np.ndarray, peak_index: int, tol: tuple[float, float] = (0.0, 0.0)) -> str:
+def classify_shape(
+    values: np.ndarray, peak_index: int, tol: tuple[float, float] = (0.0, 0.0)
+) -> str:
     """Smooth, staircase, constant or rising: how the LR moves after its peak."""
     if len(values) < 3:
         return "unknown"
