@@ -9,6 +9,7 @@ run when below 1, as in transformers 5) or the older `warmup_ratio`.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -85,24 +86,55 @@ def _factor(kind: str, step: int, warm: int, total: int, kw: Mapping[str, Any], 
 
 
 def simulate(
-    args: Mapping[str, Any], num_training_steps: int, *, logged_after_step: bool = False
+    args: Mapping[str, Any],
+    num_training_steps: int,
+    *,
+    length: int | None = None,
+    logged_after_step: bool = False,
 ) -> Simulation | None:
     """Simulate the Trainer's LR for `num_training_steps` updates; None when args cannot tell.
 
     `actual[s-1]` is the LR logged at `global_step = s`: the LR used by update s, which is what
     transformers 5 logs. Older versions logged after stepping the scheduler: pass
-    `logged_after_step=True` for those (the values shift by one update).
+    `logged_after_step=True` for those (the values shift by one update). `length` simulates that
+    many updates of the same schedule (default `num_training_steps`).
     """
     try:
-        return _simulate(args, num_training_steps, logged_after_step)
+        return _simulate(args, num_training_steps, length, logged_after_step)
     except (ArithmeticError, TypeError, ValueError, KeyError):
         return None
 
 
-def _simulate(args: Mapping[str, Any], total: int, after: bool) -> Simulation | None:
+def simulate_config(
+    config: Mapping[str, Any],
+    epoch_length: int | None,
+    *,
+    config_text: str | None = None,
+    config_name: str = "config.py",
+    total_iters: int | None = None,
+) -> Simulation | None:
+    """Same call as `logan.schedule.mmengine.simulate_config`, for TrainingArguments as a dict.
+
+    The schedule spans `max_steps` when the arguments give it, else `total_iters` (the run's
+    update count); `total_iters` beyond `max_steps` extends the same schedule.
+    """
+    if not isinstance(config, Mapping):
+        return None
+    steps = config.get("max_steps")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
+        steps = total_iters
+    if steps is None:
+        return None
+    return simulate(config, steps, length=total_iters or steps)
+
+
+def _simulate(
+    args: Mapping[str, Any], total: int, length: int | None, after: bool
+) -> Simulation | None:
     if not isinstance(args, Mapping) or is_unknown(dict(args)):
         return None
-    if not isinstance(total, int) or total <= 0 or total > MAX_SIM_ITERS:
+    length = total if length is None else length
+    if not isinstance(total, int) or total <= 0 or not 0 < length <= MAX_SIM_ITERS:
         return None
     lr = args.get("learning_rate", DEFAULT_LR)
     kind = args.get("lr_scheduler_type", DEFAULT_SCHEDULER) or DEFAULT_SCHEDULER
@@ -110,6 +142,8 @@ def _simulate(args: Mapping[str, Any], total: int, after: bool) -> Simulation | 
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or kind not in _TYPES:
         return None
     kw = args.get("lr_scheduler_kwargs") or {}
+    if isinstance(kw, str):  # serialised TrainingArguments may carry it as JSON text
+        kw = json.loads(kw) if kw.strip() else {}
     if not isinstance(kw, Mapping):
         return None
     if kind == "polynomial" and lr <= kw.get("lr_end", 1e-7):
@@ -117,15 +151,16 @@ def _simulate(args: Mapping[str, Any], total: int, after: bool) -> Simulation | 
     warm = warmup_steps(args, total)
     shift = 1 if after else 0
     out = np.array(
-        [lr * _factor(kind, s + shift, warm, total, kw, lr) for s in range(total)], dtype=np.float64
+        [lr * _factor(kind, s + shift, warm, total, kw, lr) for s in range(length)],
+        dtype=np.float64,
     )
-    spans = [SchedulerSpan(kind, 0, total, False, 0)]
+    spans = [SchedulerSpan(kind, 0, min(total, length), False, 0)]
     if warm and kind != "constant":
-        spans.insert(0, SchedulerSpan("warmup", 0, min(warm, total), False, 0))
+        spans.insert(0, SchedulerSpan("warmup", 0, min(warm, length), False, 0))
     return Simulation(
         actual=out,
         intended=out.copy(),
-        total_iters=total,
+        total_iters=length,
         base_lr=float(lr),
         epoch_length=None,
         spans=tuple(spans),

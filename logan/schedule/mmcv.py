@@ -144,6 +144,18 @@ def simulate(
         return None
 
 
+def simulate_config(
+    config: dict[str, Any],
+    epoch_length: int | None,
+    *,
+    config_text: str | None = None,
+    config_name: str = "config.py",
+    total_iters: int | None = None,
+) -> Simulation | None:
+    """Same call as `logan.schedule.mmengine.simulate_config` (mmcv has no fix to propose)."""
+    return simulate(config, epoch_length, total_iters=total_iters)
+
+
 def _simulate(
     config: dict[str, Any], epoch_length: int | None, total_iters: int | None
 ) -> Simulation | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from logan.schedule.hf import simulate, warmup_steps
+from logan.schedule.hf import simulate, simulate_config, warmup_steps
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_logs"
 
@@ -105,3 +105,30 @@ def test_matches_real_trainer_logs(sample: str, state: str, args: dict, total: i
     assert logged
     for step, lr in logged:
         assert math.isclose(sim.actual[step - 1], lr, rel_tol=1e-9, abs_tol=1e-15), step
+
+
+def test_simulate_config_takes_the_reader_dict() -> None:
+    # As logan.readers.hf normalises TrainingArguments: warmup as a ratio, max_steps None.
+    args = {
+        "learning_rate": 1e-3,
+        "lr_scheduler_type": "cosine",
+        "lr_scheduler_kwargs": "{}",
+        "warmup_steps": 0,
+        "warmup_ratio": 0.1,
+        "max_steps": None,
+    }
+    sim = simulate_config(args, None, total_iters=30)
+    assert sim is not None and sim.total_iters == 30
+    direct = simulate({**args, "lr_scheduler_kwargs": {}}, 30)
+    assert direct is not None
+    np.testing.assert_array_equal(sim.actual, direct.actual)
+    assert simulate_config(args, None) is None  # no length anywhere
+
+
+def test_longer_horizon_extends_the_same_schedule() -> None:
+    args = {"learning_rate": 1e-3, "lr_scheduler_type": "linear", "max_steps": 20}
+    sim = simulate_config(args, None, total_iters=80)
+    base = simulate(args, 20)
+    assert sim is not None and base is not None and sim.total_iters == 80
+    np.testing.assert_array_equal(sim.actual[:20], base.actual)
+    assert np.all(sim.actual[20:] == 0.0)

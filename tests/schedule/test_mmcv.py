@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from logan.schedule.config import config_from_log_text, load_config
-from logan.schedule.mmcv import simulate
+from logan.schedule.mmcv import simulate, simulate_config
 
 PUBLIC = Path(__file__).resolve().parents[2] / ".." / "shared" / "public_logs"
 # mmcv's .log.json rounds every float to 5 decimals.
@@ -118,3 +118,9 @@ def test_iter_runner_and_missing_pieces() -> None:
     assert simulate({"lr_config": {"policy": "fixed"}}, 5) is None  # no optimizer
     fixed = simulate(_cfg(None), 3)
     assert fixed is not None and np.all(fixed.actual == 0.1)
+
+
+def test_simulate_config_has_the_mmengine_call() -> None:
+    cfg = _cfg({"policy": "step", "step": [1]}, max_epochs=3)
+    sim = simulate_config(cfg, 4, config_text="ignored", config_name="x.py", total_iters=12)
+    assert sim is not None and sim.total_iters == 12 and sim.fix is None
