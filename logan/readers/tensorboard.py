@@ -304,12 +304,16 @@ class _Decoder:
             if kind == "simple_value":
                 rows.append((r, v.tag, float(v.simple_value), step, wall))
                 continue
-            if kind != "tensor":
+            if kind not in ("tensor", None):
                 continue  # images, histograms, audio: never scalars
             plugin = v.metadata.plugin_data.plugin_name if v.HasField("metadata") else ""
             if plugin:
                 self.plugins.setdefault(v.tag, plugin)
-            if plugin == SCALARS_PLUGIN or not plugin:
+            if plugin == "hparams":  # torch's add_hparams: metadata only, no value
+                self._hparams(v.metadata.plugin_data.content)
+            elif kind is None:
+                continue
+            elif plugin == SCALARS_PLUGIN or not plugin:
                 x = _tensor_scalar(v.tensor)
                 if x is not None:
                     (rows if plugin else pending).append((r, v.tag, x, step, wall))
@@ -317,8 +321,6 @@ class _Decoder:
                 if v.tensor.string_val and "hf_args_text" not in self.meta:
                     raw = v.tensor.string_val[0]
                     self.meta["hf_args_text"] = raw.decode("utf-8", errors="replace")
-            elif plugin == "hparams":
-                self._hparams(v.metadata.plugin_data.content)
         return True
 
     def _hparams(self, content: bytes) -> None:
