@@ -232,3 +232,118 @@ def test_truncation_at_every_byte_loses_at_most_the_cut_record(
         else:
             assert got == prefix_rows[line_end] and offset >= line_end - 1, offset
             assert not where, offset
+
+
+# --- real mmcv 1.x runs written here when mmcv 1.x is importable (it is not a logan dependency:
+# run with the sdist's source on PYTHONPATH to exercise these) -------------------------------
+
+
+@pytest.fixture(scope="module")
+def mmcv_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """An epoch-based run with two optimizers (per-optimizer lr) and an iteration-based run."""
+    runner_mod = pytest.importorskip("mmcv.runner")
+    torch = pytest.importorskip("torch")
+    from mmcv.utils import get_logger
+    from torch.utils.data import DataLoader, TensorDataset
+
+    class TwoNets(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.generator = torch.nn.Linear(4, 4)
+            self.discriminator = torch.nn.Linear(4, 1)
+
+        def train_step(self, data, optimizer, **kwargs):
+            (x,) = data
+            if isinstance(optimizer, dict):  # mmcv leaves stepping several optimizers to us
+                loss_g = self.discriminator(self.generator(x)).mean()
+                optimizer["generator"].zero_grad()
+                loss_g.backward()
+                optimizer["generator"].step()
+                loss_d = (self.discriminator(x) ** 2).mean()
+                optimizer["discriminator"].zero_grad()
+                loss_d.backward()
+                optimizer["discriminator"].step()
+                log_vars = dict(loss_g=loss_g.item(), loss_d=loss_d.item())
+                return dict(log_vars=log_vars, num_samples=len(x))
+            loss = (self.discriminator(self.generator(x)) ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return dict(log_vars=dict(loss=loss.item()), num_samples=len(x))
+
+        def val_step(self, data, optimizer=None, **kwargs):
+            (x,) = data
+            with torch.no_grad():
+                loss = (self.discriminator(x) ** 2).mean()
+            return dict(log_vars=dict(loss=loss.item()), num_samples=len(x))
+
+    def loader(n: int) -> DataLoader:
+        x = torch.randn(n, 4, generator=torch.Generator().manual_seed(0))
+        return DataLoader(TensorDataset(x), batch_size=4, shuffle=False)
+
+    root = tmp_path_factory.mktemp("mmcv_runs")
+    out = {"epoch": root / "epoch", "iter": root / "iter"}
+    model = TwoNets()
+    optimizers = {
+        "generator": torch.optim.SGD(model.generator.parameters(), lr=0.1),
+        "discriminator": torch.optim.SGD(model.discriminator.parameters(), lr=0.01),
+    }
+    out["epoch"].mkdir()
+    runner = runner_mod.EpochBasedRunner(
+        model,
+        optimizer=optimizers,
+        work_dir=str(out["epoch"]),
+        logger=get_logger(f"mmcv_epoch_{root.name}", log_file=str(out["epoch"] / "run.log")),
+        max_epochs=3,
+        meta=dict(exp_name="epoch_run", seed=0, config="lr = 0.1\n"),
+    )
+    runner.timestamp = "run"
+    runner.register_training_hooks(
+        lr_config=dict(policy="CosineAnnealing", min_lr=0.0, by_epoch=False),
+        log_config=dict(interval=3, hooks=[dict(type="TextLoggerHook")]),
+    )
+    runner.run([loader(40), loader(12)], [("train", 1), ("val", 1)])  # 10 iterations an epoch
+
+    model = TwoNets()
+    out["iter"].mkdir()
+    runner = runner_mod.IterBasedRunner(
+        model,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        work_dir=str(out["iter"]),
+        logger=get_logger(f"mmcv_iter_{root.name}", log_file=str(out["iter"] / "run.log")),
+        max_iters=25,
+        meta=dict(exp_name="iter_run", seed=0, config="lr = 0.1\n"),
+    )
+    runner.timestamp = "run"
+    runner.register_training_hooks(
+        lr_config=dict(policy="step", step=[15], by_epoch=False),
+        log_config=dict(interval=5, hooks=[dict(type="TextLoggerHook", by_epoch=False)]),
+    )
+    runner.run([loader(40)], [("train", 25)])  # the dataloader restarts: `epoch` 1, 2, 3
+    return {k: v / "run.log" for k, v in out.items()}
+
+
+def test_real_two_optimizer_run_gives_lr_per_optimizer(mmcv_runs: dict[str, Path]) -> None:
+    text = read_text(mmcv_runs["epoch"])
+    js = read(json_of(mmcv_runs["epoch"]))
+    assert text.meta["epoch_length"] == js.meta["epoch_length"] == 10
+    steps = [(e - 1) * 10 + i for e in (1, 2, 3) for i in (3, 6, 9)]
+    for tag in ("lr", "lr/discriminator"):
+        t, j = by_tag(text.frame, tag), by_tag(js.frame, tag)
+        assert sorted(t) == sorted(j) == steps, tag
+        assert all(t[s] == float(f"{j[s]:.{TEXT_LR_DIGITS}e}") for s in steps), tag
+    assert by_tag(js.frame, "lr")[16] == pytest.approx(0.05)  # half way through the cosine
+    assert sorted(by_tag(js.frame, "val/loss")) == sorted(by_tag(text.frame, "val/loss"))
+    assert sorted(by_tag(js.frame, "val/loss")) == [10, 20, 30]
+    assert not text.skipped and not js.skipped
+
+
+def test_real_iteration_based_run_uses_the_global_iteration(mmcv_runs: dict[str, Path]) -> None:
+    text = read_text(mmcv_runs["iter"])
+    js = read(json_of(mmcv_runs["iter"]))
+    assert text.meta["max_iters"] == 25 and text.meta["by_epoch"] is False
+    assert js.meta["by_epoch"] is False and "epoch_length" not in js.meta
+    lr = by_tag(js.frame, "lr")
+    assert lr == {5: 0.1, 10: 0.1, 15: 0.1, 20: 0.01, 25: 0.01}
+    assert by_tag(text.frame, "lr") == lr
+    assert js.frame["epoch"].isna().all()
