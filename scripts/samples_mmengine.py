@@ -366,9 +366,9 @@ def _train(
     try:
         runner.train()
     except Preempted:
-        # The process is gone: nothing else runs, but buffered TensorBoard events reach disk.
-        runner.visualizer.close()
-    else:
+        pass  # the "killed" session: nothing after this iteration runs
+    finally:
+        # Flush buffered TensorBoard events (a killed job may lose them; a sample must not).
         runner.visualizer.close()
 
 
