@@ -199,6 +199,27 @@ def test_json_lines_follow_mmengine_conventions(name: str) -> None:
         assert {r["epoch"] for r in train} == set(range(1, exp.max_epochs + 1))
 
 
+def _tb_points(events: Path) -> dict[str, list[tuple[int, float]]]:
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    points: dict[str, list[tuple[int, float]]] = {}
+    for event in EventFileLoader(str(events)).Load():
+        for value in event.summary.value:
+            if value.tensor.float_val:  # scalars; the config is a text summary
+                points.setdefault(value.tag, []).append((event.step, value.tensor.float_val[0]))
+    return points
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if EXPECTED[n].vis])
+def test_tensorboard_events_match_json(name: str) -> None:
+    for session in _sessions(name):
+        (events,) = (session / "vis_data").glob("events.out.tfevents.*")
+        tb_lr = _tb_points(events)["lr"]
+        train = _train_rows(session)
+        assert [s for s, _ in tb_lr] == [r["step"] for r in train]
+        assert [v for _, v in tb_lr] == pytest.approx([r["lr"] for r in train], rel=1e-6)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_text_log_matches_configured_iterations_and_json(name: str) -> None:
     exp = EXPECTED[name]
@@ -241,13 +262,8 @@ def test_resume_overlaps_and_load_from_restarts() -> None:
 
 
 def test_torch_tensorboard_sample() -> None:
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
-
     (events,) = (SAMPLES / "torch_tb_cosine").glob("events.out.tfevents.*")
-    points: dict[str, list[tuple[int, float]]] = {}
-    for event in EventFileLoader(str(events)).Load():
-        for value in event.summary.value:
-            points.setdefault(value.tag, []).append((event.step, value.tensor.float_val[0]))
+    points = _tb_points(events)
     assert set(points) == {"train/lr", "train/loss"}
     assert [s for s, _ in points["train/lr"]] == list(range(200))
     lrs = [v for _, v in points["train/lr"]]
