@@ -224,13 +224,13 @@ class TextLogParser:
 
     def note_formats(self, pairs: list[tuple[str, str]]) -> None:
         """Remember how lr and the `%f` values are printed (the producer's precision)."""
-        found = dict(pairs)
         for key, token in pairs:
             if key.endswith("lr") or key.startswith("lr_"):
                 self.lr_token = token
                 break
-        token = found.get("loss", found.get("time"))
-        shape = token_shape(token) if token is not None else None
+        # A loss is printed like every other metric; mmcv prints `time` with fewer decimals.
+        losses = [t for k, t in pairs if "loss" in k] or [t for k, t in pairs if k == "time"]
+        shape = token_shape(losses[0]) if losses else None
         if shape is not None and not shape[1]:
             self.f_decimals = shape[0]
 

@@ -19,9 +19,9 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 PUBLIC = SHARED / "public_logs"
 REFERENCE = SHARED / "reference_runs"
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_logs"  # real mmengine 0.10.7 runs
-# A 1 MB log must read well under this (measured ~50 ms on a busy 2-core box); generous so that a
-# loaded CI machine does not fail it, tight enough to catch a per-row pandas append.
-MAX_SECONDS_1MB = 0.3
+# A 1 MB log must read well under this (40-80 ms on a shared 2-core box, 160 ms under load 3);
+# generous so that a loaded CI machine does not fail it, tight enough to catch row-by-row pandas.
+MAX_SECONDS_1MB = 0.5
 
 
 def text_logs(root: Path) -> list[Path]:
