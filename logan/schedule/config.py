@@ -514,16 +514,19 @@ def _pure_builtin(name: str, args: list[Any]) -> Any:
 
 
 def _read_source(source: str | Path) -> tuple[str, str]:
-    """(text, name): a Path or an existing file path is read; any other string is the text."""
-    if isinstance(source, Path) or (
+    """(text, name): a Path, or a one-line string naming a `.py` file, is read; else it is text."""
+    looks_like_path = (
         isinstance(source, str)
         and "\n" not in source
         and len(source) < 4096
-        and source.endswith(".py")
-        and Path(source).is_file()
-    ):
-        path = Path(source)
+        and source.strip().endswith(".py")
+        and "=" not in source
+    )
+    if isinstance(source, Path) or looks_like_path:
+        path = Path(str(source).strip())
         try:
+            if path.stat().st_size > 4 * MAX_CONFIG_CHARS:
+                raise ConfigError(f"{path}: too large for a config; pass the config file.")
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read the config ({exc.strerror}).") from exc

@@ -141,3 +141,14 @@ def test_config_from_log_text_equals_dumped_config(name: str) -> None:
 
 def test_config_from_log_text_without_config() -> None:
     assert config_from_log_text("2024/01/01 00:00:00 - mmengine - INFO - hello\n") is None
+
+
+def test_path_forms(tmp_path: Path) -> None:
+    path = tmp_path / "cfg.py"
+    path.write_text("lr = 0.5\n")
+    assert load_config(path) == {"lr": 0.5}
+    assert load_config(str(path)) == {"lr": 0.5}
+    with pytest.raises(ConfigError) as info:
+        load_config(str(tmp_path / "missing.py"))
+    assert "missing.py" in str(info.value)
+    assert load_config("name = 'x.py'") == {"name": "x.py"}  # text, not a path

@@ -156,3 +156,52 @@ def test_total_iters_supplies_the_epoch_length() -> None:
     cfg = load_config(INLINE_NO_END)
     sim = simulate_config(cfg, None, total_iters=150)
     assert sim is not None and sim.epoch_length == 30 and sim.total_iters == 150
+
+
+def test_mmdet_quadratic_warmup_closed_form() -> None:
+    # mmdet's QuadraticWarmupLR adds base * (2n + 1) / T^2 per step: lr_n = base * (n + 1)^2 / T^2.
+    cfg = {
+        "optim_wrapper": {"optimizer": {"lr": 0.01}},
+        "train_cfg": {"type": "EpochBasedTrainLoop", "max_epochs": 3},
+        "param_scheduler": [
+            {
+                "type": "mmdet.QuadraticWarmupLR",
+                "by_epoch": True,
+                "begin": 0,
+                "end": 1,
+                "convert_to_iter_based": True,
+            },
+            {
+                "type": "CosineAnnealingLR",
+                "begin": 1,
+                "end": 3,
+                "by_epoch": True,
+                "eta_min_ratio": 0.05,
+                "convert_to_iter_based": True,
+            },
+        ],
+    }
+    sim = simulate_config(cfg, 8)
+    assert sim is not None and sim.total_iters == 24
+    expected = [0.01 * (n + 1) ** 2 / 64 for n in range(8)]
+    np.testing.assert_allclose(sim.actual[:8], expected, rtol=1e-12)
+    assert sim.actual[8] == pytest.approx(0.01)  # cosine starts from the base LR
+    assert [(s.type, s.begin, s.end, s.by_epoch) for s in sim.spans] == [
+        ("QuadraticWarmupLR", 0, 8, False),
+        ("CosineAnnealingLR", 8, 24, False),
+    ]
+
+
+def test_spans_of_epoch_stepped_schedulers() -> None:
+    cfg = {
+        "optim_wrapper": {"optimizer": {"lr": 0.1}},
+        "train_cfg": {"type": "EpochBasedTrainLoop", "max_epochs": 10},
+        "param_scheduler": [
+            {"type": "LinearLR", "by_epoch": False, "end": 5},
+            {"type": "MultiStepLR", "milestones": [4, 8], "begin": 1},
+        ],
+    }
+    sim = simulate_config(cfg, 7)
+    assert sim is not None
+    assert [(s.begin, s.end, s.by_epoch) for s in sim.spans] == [(0, 5, False), (7, 70, True)]
+    assert sim.actual[7 * 5] == pytest.approx(0.01) and sim.actual[7 * 5 - 1] == 0.1
