@@ -13,7 +13,7 @@ import numpy as np
 
 from logan.errors import LoganError
 from logan.schedule.config import is_unknown, load_config
-from logan.schedule.fit import schedule_misfits
+from logan.schedule.fit import _last_change, schedule_misfits
 from logan.schedule.mmengine import Simulation, simulate_config
 
 # Share of the run the profile table samples.
@@ -110,13 +110,12 @@ def preview(
         )
     warnings = []
     if sim.cause:
-        differs = np.nonzero(np.abs(sim.actual - sim.intended) > 1e-3 * abs(sim.base_lr))[0]
+        frozen_from = _last_change(sim.actual) + 2  # 1-based: first iteration without a new LR
         where = ""
-        if len(differs):
-            k = int(differs[0]) + 1
+        if frozen_from <= sim.total_iters:
             where = (
-                f" the LR will stay at {sim.actual[-1]:.4g} instead of following the intended "
-                f"schedule from about iteration {k} to {sim.total_iters}:"
+                f" the LR will stay at {sim.actual[-1]:.4g} from iteration {frozen_from} to "
+                f"{sim.total_iters} instead of following the intended schedule;"
             )
         warnings.append(f"LR001 lr-plateau:{where} {sim.cause}")
         if sim.fix:
