@@ -145,25 +145,26 @@ def read_json(path: Path, session: int = 0, epoch_length: int | None = None) -> 
             val.append((epoch, len(train), _scalars(record, VAL_PREFIX)))
 
     # IterBasedRunner logs the global iteration: it never falls back when the epoch changes.
-    global_iters = len({e for e, _, _ in train}) > 1 and all(
+    # With one epoch only, the two cannot be told apart, but the step is `iter` either way.
+    seen = {e for e, _, _ in train}
+    global_iters = len(seen) > 1 and all(
         b[1] > a[1] for a, b in zip(train, train[1:], strict=False)
     )
     meta["precision_abs"] = 10.0**-JSON_DECIMALS
     length: int | None = None
-    if train:
+    if not global_iters and epoch_length:
+        length = int(epoch_length)
+    elif not global_iters and len(seen) > 1:
+        per_epoch: dict[int, int] = {}
+        for e, i, _ in train:
+            per_epoch[e] = max(per_epoch.get(e, 0), i)
+        length, upper = _estimate_epoch_length(per_epoch, [i for _, i, _ in train])
+        meta["epoch_length_estimated"] = True
+        meta["epoch_length_bounds"] = [max(per_epoch.values()), upper]
+    if length:
+        meta["epoch_length"] = length
+    if global_iters or length:
         meta["by_epoch"] = not global_iters
-    if not global_iters:
-        if epoch_length:
-            length = int(epoch_length)
-        elif train:
-            per_epoch: dict[int, int] = {}
-            for e, i, _ in train:
-                per_epoch[e] = max(per_epoch.get(e, 0), i)
-            length, upper = _estimate_epoch_length(per_epoch, [i for _, i, _ in train])
-            meta["epoch_length_estimated"] = True
-            meta["epoch_length_bounds"] = [max(per_epoch.values()), upper]
-        if length:
-            meta["epoch_length"] = length
 
     steps: list[int] = []
     epochs: list[float] = []
@@ -177,11 +178,19 @@ def read_json(path: Path, session: int = 0, epoch_length: int | None = None) -> 
             tags.append(tag)
             values.append(value)
 
+    unplaced = 0
     for e, i, scalars in train:
         if global_iters:
             add(i, math.nan, scalars)
         elif length:
             add((e - 1) * length + i, (e - 1) + i / length, scalars)
+        elif e == 1:
+            add(i, math.nan, scalars)
+        else:
+            unplaced += 1
+    if unplaced:
+        reason = f"{unplaced} train records after epoch 1 and no epoch length to place them"
+        skipped.append(Skipped(str(path), "file", reason))
     for e, n_train, scalars in val:
         if global_iters:
             add(train[n_train - 1][1] if n_train else 0, math.nan, scalars)

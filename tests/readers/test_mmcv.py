@@ -347,3 +347,14 @@ def test_real_iteration_based_run_uses_the_global_iteration(mmcv_runs: dict[str,
     assert lr == {5: 0.1, 10: 0.1, 15: 0.1, 20: 0.01, 25: 0.01}
     assert by_tag(text.frame, "lr") == lr
     assert js.frame["epoch"].isna().all()
+
+
+def test_json_of_one_epoch_places_records_without_guessing_a_length(tmp_path: Path) -> None:
+    """A run killed in epoch 1: steps are the iterations; nothing is claimed about the epoch."""
+    lines = cifar_json_lines()
+    first_epoch = [ln for ln in lines if b'"epoch": 1,' in ln or b'"mode"' not in ln]
+    path = write(tmp_path, [ln for ln in first_epoch if b'"mode": "val"' not in ln])
+    result = read_json(path)
+    assert sorted(by_tag(result.frame, "lr")) == [100, 200, 300, 400, 500, 600, 700]
+    assert "epoch_length" not in result.meta and "by_epoch" not in result.meta
+    assert not result.skipped
