@@ -176,15 +176,9 @@ class _Evaluator:
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             if len(node.elts) > MAX_LEN:
                 return UNKNOWN
-            items: list[Any] = []
-            for elt in node.elts:
-                if isinstance(elt, ast.Starred):
-                    inner = self.eval(elt.value, d)
-                    if not isinstance(inner, (list, tuple)):
-                        return UNKNOWN
-                    items.extend(inner)
-                else:
-                    items.append(self.eval(elt, d))
+            items = self._items(node.elts, d)
+            if items is UNKNOWN:
+                return UNKNOWN
             if isinstance(node, ast.List):
                 return items
             if isinstance(node, ast.Tuple):
@@ -256,6 +250,19 @@ class _Evaluator:
             return UNKNOWN if len(text) > MAX_LEN else text
         # Lambdas, comprehensions, walrus, await, starred, ...: not data.
         return UNKNOWN
+
+    def _items(self, elts: list[ast.expr], d: int) -> Any:
+        """Evaluated elements with `*known` expanded; UNKNOWN when a starred part is unknown."""
+        items: list[Any] = []
+        for elt in elts:
+            if isinstance(elt, ast.Starred):
+                inner = self.eval(elt.value, d)
+                if not isinstance(inner, (list, tuple)):
+                    return UNKNOWN
+                items.extend(inner)
+            else:
+                items.append(self.eval(elt, d))
+        return items
 
     def _make_set(self, items: list[Any]) -> Any:
         if not all(_hashable(i) for i in items):
@@ -330,15 +337,9 @@ class _Evaluator:
             return UNKNOWN
         if node.func.id in self.names:
             return UNKNOWN  # the config rebound the name: not the builtin any more
-        args: list[Any] = []
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                inner = self.eval(arg.value, d)
-                if not isinstance(inner, (list, tuple)):
-                    return UNKNOWN
-                args.extend(inner)
-            else:
-                args.append(self.eval(arg, d))
+        args = self._items(node.args, d)
+        if args is UNKNOWN:
+            return UNKNOWN
         kwargs: dict[str, Any] = {}
         for kw in node.keywords:
             value = self.eval(kw.value, d)

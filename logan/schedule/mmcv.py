@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from logan.schedule.config import is_unknown
-from logan.schedule.mmengine import MAX_SIM_ITERS, SchedulerSpan, Simulation
+from logan.schedule.mmengine import (
+    MAX_SIM_ITERS,
+    SchedulerSpan,
+    Simulation,
+    _num,
+    _Unsupported,
+)
 
 _POLICIES = {
     "fixed": "Fixed",
@@ -27,16 +33,6 @@ _POLICIES = {
     "flatcosineannealing": "FlatCosineAnnealing",
     "cosinerestart": "CosineRestart",
 }
-
-
-class _Unsupported(Exception):
-    """The config lacks something the simulation needs (internal; becomes None)."""
-
-
-def _num(value: Any, what: str) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or is_unknown(value):
-        raise _Unsupported(what)
-    return value
 
 
 def _annealing_cos(start: float, end: float, factor: float, weight: float = 1.0) -> float:
