@@ -10,12 +10,12 @@ estimated as the largest `iter` logged within an epoch plus half the logging int
 length lies in `[max, max + interval)`; an `iter` that is not a multiple of the interval was logged
 at the end of an epoch and is exact), with `meta["epoch_length_estimated"] = True` and the bounds in
 `meta["epoch_length_bounds"]`; from epoch 1 alone nothing is estimated (step = `iter` there in any
-case). A dict `lr` (one per optimizer) gives `lr` for the first optimizer
-and `lr/<name>` for the others. Validation records go to `val/<key>` at the step that ends their
-epoch (`e * epoch_length`; the bare epoch `e` with `meta["val_step_is_epoch"]` when no length is
-known, e.g. a log with validation lines only); their `lr` is left out. mmcv rounds JSON floats to 5
-decimals: `meta["precision_abs"] = 1e-5`. The text log prints lr as `%.3e` (`meta["precision"]`,
-relative) and other values with 3-4 decimals (`meta["precision_abs"]`).
+case). A dict `lr` (one per optimizer) gives `lr` for the first optimizer and `lr/<name>` for the
+others. Validation records go to `val/<key>` at the step that ends their epoch (`e *
+epoch_length`; the bare epoch `e` with `meta["val_step_is_epoch"]` when no length is known, e.g. a
+log with validation lines only); their `lr` is left out. mmcv rounds JSON floats to 5 decimals:
+`meta["precision_abs"] = 1e-5`. The text log prints lr as `%.3e` (`meta["precision"]`, relative)
+and other values with 3-4 decimals (`meta["precision_abs"]`).
 """
 
 from __future__ import annotations
