@@ -29,7 +29,13 @@ from typing import Any
 
 from logan.model import VAL_PREFIX, Skipped
 from logan.readers.base import ReadResult, build_frame
-from logan.readers.mmengine_text import LOG_PREFIX, TextLogParser, parse, read_text_lines
+from logan.readers.mmengine_text import (
+    LOG_PREFIX,
+    MAX_STEP,
+    TextLogParser,
+    parse,
+    read_text_lines,
+)
 from logan.tags import canonical_tag
 
 # mmcv's `TextLoggerHook` rounds every float it writes to the JSON to this many decimals.
@@ -139,6 +145,9 @@ def read_json(path: Path, session: int = 0, epoch_length: int | None = None) -> 
         if not isinstance(epoch, int) or not isinstance(it, int) or isinstance(epoch, bool):
             skipped.append(Skipped(str(path), where, "record without integer epoch/iter"))
             continue
+        if not (0 <= epoch <= MAX_STEP and 0 <= it <= MAX_STEP):
+            skipped.append(Skipped(str(path), where, "epoch/iter out of range"))
+            continue
         if mode == "train":
             train.append((epoch, it, _scalars(record, "")))
         else:
@@ -173,6 +182,9 @@ def read_json(path: Path, session: int = 0, epoch_length: int | None = None) -> 
     values: list[float] = []
 
     def add(step: int, epoch: float, scalars: list[tuple[str, float]]) -> None:
+        if not 0 <= step <= MAX_STEP:
+            skipped.append(Skipped(str(path), "file", f"a record at step {step} (out of range)"))
+            return
         for tag, value in scalars:
             steps.append(step)
             epochs.append(epoch)

@@ -54,6 +54,8 @@ _F_FORMAT = re.compile(r"^[-+]?\d+\.(\d+)$")
 # Not scalars, or not numbers: left out of the table.
 NON_SCALAR_KEYS = frozenset({"eta"})
 _FIRST = itemgetter(0)
+# Steps beyond this are a damaged number, not a run (float64 holds integers exactly up to here).
+MAX_STEP = 2**53
 
 
 def to_float(token: str) -> float | None:
@@ -126,11 +128,13 @@ class TextLogParser:
         self.config_text: str | None = None
         # The previous line of each kind, to judge whether an unterminated last line is whole.
         self.previous: dict[str, list[tuple[str, str]]] = {}
+        self.index = 0  # the line being parsed
 
     def skip(self, index: int, reason: str) -> None:
         self.skipped.append(Skipped(self.path, f"line {index + 1}", reason))
 
     def line(self, index: int, line: str, unterminated: bool) -> None:
+        self.index = index
         if self.config_lines is not None:
             if not _TIMESTAMP_LINE.match(line):
                 self.config_lines.append(line)
@@ -252,6 +256,9 @@ class TextLogParser:
         self.add(step, epoch, VAL_PREFIX, pairs)
 
     def add(self, step: int, epoch: float, prefix: str, pairs: list[tuple[str, str]]) -> None:
+        if not 0 <= step <= MAX_STEP:
+            self.skip(self.index, "step number out of range")
+            return
         keys = tuple(map(_FIRST, pairs))
         layout = self.layouts.get((prefix, keys))
         if layout is None:

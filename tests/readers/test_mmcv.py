@@ -358,3 +358,12 @@ def test_json_of_one_epoch_places_records_without_guessing_a_length(tmp_path: Pa
     assert sorted(by_tag(result.frame, "lr")) == [100, 200, 300, 400, 500, 600, 700]
     assert "epoch_length" not in result.meta and "by_epoch" not in result.meta
     assert not result.skipped
+
+
+def test_a_damaged_huge_epoch_number_is_skipped(tmp_path: Path) -> None:
+    lines = cifar_json_lines()
+    full = lr_steps(write(tmp_path, lines))
+    lines[3] = lines[3].replace(b'"epoch": 1,', b'"epoch": 100000000000000000000000,')
+    result = read_json(write(tmp_path, lines), epoch_length=CIFAR_EPOCH_LENGTH)
+    assert len(by_tag(result.frame, "lr")) == len(full) - 1
+    assert [(s.where, s.reason) for s in result.skipped] == [("line 4", "epoch/iter out of range")]

@@ -376,3 +376,14 @@ def test_real_epoch_based_run_with_base_lr_and_grad_norm(epoch_run: Path) -> Non
     val_json = [r for r in json_records(vis_json(epoch_run)) if "lr" not in r]
     assert accuracy["value"].tolist() == [printed(r["accuracy"], 4, False) for r in val_json]
     assert not result.skipped
+
+
+def test_a_damaged_huge_step_number_is_skipped(tmp_path: Path) -> None:
+    lines = reference_lines()
+    n = train_line_numbers(lines)[40]
+    lines[n] = lines[n].replace(b"[ 41/150]", b"[41999999999999999999999/150]")
+    result = read(write(tmp_path, lines))
+    assert sorted(rows_by_tag(result.frame, "lr")) == [s for s in range(1, 151) if s != 41]
+    assert [(s.where, s.reason) for s in result.skipped] == [
+        (f"line {n + 1}", "step number out of range")
+    ]
