@@ -225,7 +225,7 @@ def compare(
     runs: Annotated[list[Path], typer.Argument(help="Two or more runs to overlay.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for compare.md/.html/PNGs.")],
 ) -> None:
-    """Overlay the LR and loss of several runs (e.g. a buggy and its fix), findings side by side.
+    """Overlay the LR and loss of several runs (a buggy run and its fix, say), findings side by side.
 
     Example: logan compare work_dirs/buggy work_dirs/fixed -o compare/
     """

@@ -45,8 +45,16 @@ def test_json_output_is_strict_json_schema_1():
     doc = json.loads(res.stdout)  # strict: NaN would have been written as null
     assert doc["schema"] == 1
     run = doc["runs"][0]
-    for key in ("path", "producer", "sources", "sessions", "last_step", "epoch_length",
-                "max_epochs", "findings"):
+    for key in (
+        "path",
+        "producer",
+        "sources",
+        "sessions",
+        "last_step",
+        "epoch_length",
+        "max_epochs",
+        "findings",
+    ):
         assert key in run
     assert run["path"].endswith("mmengine_nan_high_lr")
 

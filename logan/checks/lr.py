@@ -51,7 +51,7 @@ def lr_plateau(run: Run, expected: object) -> Iterator[Finding]:
     convert_to_iter_based=True)` without `end` stops after the first epoch, because mmengine fills
     a missing `end` with the train loop's `max_epochs`, which is 1 for iteration-based loops.
 
-    Example: `LR frozen at 1.588e-04 (79% of peak) from step 51 (epoch 1.0, an epoch boundary) to
+    Example: `LR frozen at 1.588e-04 (79% of peak) from step 51 (the first step after epoch 1) to
     step 150; the expected cosine ends at 0; 67% of training affected`.
 
     How to fix: give the scheduler an explicit `end` (`end=max_epochs` with
@@ -115,9 +115,9 @@ def lr_plateau(run: Run, expected: object) -> Iterator[Finding]:
             step = boundary_epoch * length + 1
             epoch = float(boundary_epoch)
             evidence["epoch"] = epoch
-            where = f" (epoch {epoch:g}, an epoch boundary)"
+            where = f" (the first step after epoch {epoch:g})"
         else:
-            where = f" (epoch {epoch:.2f}, not an epoch boundary)"
+            where = f" (epoch {epoch:.2f}, not at an epoch boundary)"
     cause = expected.extra.get("cause")
     if cause:
         evidence["cause"] = cause
@@ -461,8 +461,7 @@ FROZEN_UNITS_MIN_CHANGES = 2
 
 @rule("LR006", "lr-frozen-by-units", Severity.WARNING)
 def lr_frozen_by_units(run: Run, expected: object) -> Iterator[Finding]:
-    """The LR moves only at epoch boundaries, by tiny steps: a per-iteration schedule stepped per
-    epoch.
+    """The LR moves only at epoch boundaries, by tiny steps: a per-step schedule stepped per epoch.
 
     What it does: finds an LR that changes only at epoch boundaries, by small amounts, and that by
     the end of the run has covered less than 10% of its range (it is still near the peak after
