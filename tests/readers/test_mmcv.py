@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from logan.readers.mmcv import epoch_length_from_text, read, read_json, read_text
 
@@ -367,3 +369,41 @@ def test_a_damaged_huge_epoch_number_is_skipped(tmp_path: Path) -> None:
     result = read_json(write(tmp_path, lines), epoch_length=CIFAR_EPOCH_LENGTH)
     assert len(by_tag(result.frame, "lr")) == len(full) - 1
     assert [(s.where, s.reason) for s in result.skipped] == [("line 4", "epoch/iter out of range")]
+
+
+MUTATIONS = st.lists(
+    st.tuples(
+        st.floats(0, 1),
+        st.sampled_from(["set", "insert", "delete"]),
+        st.binary(min_size=1, max_size=12),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def mutate(data: bytes, edits: list[tuple[float, str, bytes]]) -> bytes:
+    """Overwrite, insert or delete bytes at relative positions."""
+    out = bytearray(data)
+    for where, op, chunk in edits:
+        pos = int(where * len(out))
+        if op == "set":
+            out[pos : pos + len(chunk)] = chunk
+        elif op == "insert":
+            out[pos:pos] = chunk
+        else:
+            del out[pos : pos + 4 * len(chunk)]
+    return bytes(out)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(edits=MUTATIONS, text=st.booleans())
+def test_random_damage_never_raises(tmp_path: Path, edits, text: bool) -> None:
+    data = text_slice() if text else b"".join(cifar_json_lines()[:14])
+    path = tmp_path / ("fuzzed.log" if text else "fuzzed.log.json")
+    path.write_bytes(mutate(data, edits))
+    for result in (read(path), read_text(path) if text else read_json(path, epoch_length=782)):
+        assert result.frame["step"].dtype == "int64"
+        assert (result.frame["step"] >= 0).all()

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from logan.readers.mmengine_text import read
 
@@ -387,3 +389,41 @@ def test_a_damaged_huge_step_number_is_skipped(tmp_path: Path) -> None:
     assert [(s.where, s.reason) for s in result.skipped] == [
         (f"line {n + 1}", "step number out of range")
     ]
+
+
+MUTATIONS = st.lists(
+    st.tuples(
+        st.floats(0, 1),
+        st.sampled_from(["set", "insert", "delete"]),
+        st.binary(min_size=1, max_size=12),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def mutate(data: bytes, edits: list[tuple[float, str, bytes]]) -> bytes:
+    out = bytearray(data)
+    for where, op, chunk in edits:
+        pos = int(where * len(out))
+        if op == "set":
+            out[pos : pos + len(chunk)] = chunk
+        elif op == "insert":
+            out[pos:pos] = chunk
+        else:
+            del out[pos : pos + 4 * len(chunk)]
+    return bytes(out)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(edits=MUTATIONS)
+def test_random_damage_never_raises(tmp_path: Path, edits) -> None:
+    log = needs(PUBLIC / "openmmlabcamp-homework-3-train/20230609_172212/20230609_172212.log")
+    data = slice_lines(log, b"Epoch(train)  [8][5/6]", 15)
+    path = tmp_path / "fuzzed.log"
+    path.write_bytes(mutate(data, edits))
+    result = read(path)
+    assert result.frame["step"].dtype == "int64"
+    assert (result.frame["step"] >= 0).all()
