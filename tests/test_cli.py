@@ -65,3 +65,89 @@ def test_every_command_has_help():
         res = runner.invoke(app, [name, "--help"])
         assert res.exit_code == 0, name
         assert "Example" in res.stdout, f"{name} --help has no example"
+
+
+def test_rules_lists_every_code_and_documents_one():
+    res = runner.invoke(app, ["rules"])
+    assert res.exit_code == 0 and "LR001" in res.stdout and "TP001" in res.stdout
+    res = runner.invoke(app, ["rules", "lr001"])
+    assert res.exit_code == 0
+    for part in ("What it does", "Why it matters", "Example", "How to fix"):
+        assert part in res.stdout
+    assert runner.invoke(app, ["rules", "XX999"]).exit_code == 2
+
+
+def test_select_and_ignore_flags():
+    plateau = str(SAMPLES / "mmengine_plateau_e4")
+    assert runner.invoke(app, ["check", plateau, "--ignore", "LR001"]).exit_code == 0
+    assert runner.invoke(app, ["check", plateau, "--select", "LS"]).exit_code == 0
+    assert runner.invoke(app, ["check", plateau, "--select", "LR"]).exit_code == 1
+
+
+def test_settings_file_sets_defaults_and_flags_win(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text('[tool.logan]\nignore = ["LR001"]\n')
+    monkeypatch.chdir(tmp_path)
+    plateau = str(SAMPLES / "mmengine_plateau_e4")
+    assert runner.invoke(app, ["check", plateau]).exit_code == 0
+    assert runner.invoke(app, ["check", plateau, "--ignore", "TP001"]).exit_code == 1
+    (tmp_path / "pyproject.toml").write_text('[tool.logan]\nselct = ["LR"]\n')
+    res = runner.invoke(app, ["check", plateau])
+    assert res.exit_code == 2 and "unknown [tool.logan] key" in res.stderr
+
+
+def test_export_csv_is_the_tidy_table(tmp_path):
+    out = tmp_path / "t.csv"
+    res = runner.invoke(app, ["export", str(SAMPLES / "mmengine_plateau_e4"), "-o", str(out)])
+    assert res.exit_code == 0
+    header = out.read_text().splitlines()[0]
+    assert header == "step,epoch,tag,value,session,wall_time"
+    assert sum(1 for line in out.read_text().splitlines() if ",lr," in line) == 160
+
+
+def test_schedule_previews_the_bug_before_training():
+    config = SAMPLES / "mmengine_plateau_e4"
+    cfg = next(p for p in config.glob("*.py"))
+    res = runner.invoke(app, ["schedule", str(cfg), "--epoch-length", "40"])
+    assert res.exit_code == 1
+    assert "LR001 lr-plateau" in res.stdout and "+        end=" in res.stdout
+    fixed = next((SAMPLES / "mmengine_fixed_e4").glob("*.py"))
+    res = runner.invoke(app, ["schedule", str(fixed), "--epoch-length", "40"])
+    assert res.exit_code == 0 and "LR001" not in res.stdout
+
+
+def test_schedule_needs_an_epoch_length_for_epoch_configs():
+    cfg = next((SAMPLES / "mmengine_plateau_e4").glob("*.py"))
+    res = runner.invoke(app, ["schedule", str(cfg)])
+    assert res.exit_code == 2 and "--epoch-length" in res.stderr
+
+
+def test_report_and_compare_write_files(tmp_path):
+    res = runner.invoke(
+        app, ["report", str(SAMPLES / "mmengine_plateau_e4"), "-o", str(tmp_path / "r")]
+    )
+    assert res.exit_code == 0
+    assert {"report.md", "report.html", "report.json", "lr.png"} <= {
+        p.name for p in (tmp_path / "r").iterdir()
+    }
+    res = runner.invoke(
+        app,
+        [
+            "compare",
+            str(SAMPLES / "mmengine_plateau_e4"),
+            str(SAMPLES / "mmengine_fixed_e4"),
+            "-o",
+            str(tmp_path / "c"),
+        ],
+    )
+    assert res.exit_code == 0
+    text = (tmp_path / "c" / "compare.md").read_text()
+    assert "LR001" in text and r"mmengine\_fixed\_e4" in text  # Markdown-escaped
+    assert (tmp_path / "c" / "lr_compare.png").exists()
+
+
+def test_jobs_gives_the_same_json():
+    args = ["check", str(SAMPLES), "-f", "json", "--fail-on", "never"]
+    one = runner.invoke(app, args)
+    two = runner.invoke(app, [*args, "--jobs", "2"])
+    assert one.exit_code == two.exit_code == 0
+    assert json.loads(one.stdout) == json.loads(two.stdout)

@@ -1,0 +1,58 @@
+"""Every public run in ../shared/public_logs is read as exactly one run with the right producer,
+last step and epoch length; and every reader of one run agrees with the others."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import logan
+from tests.conftest import PUBLIC, SAMPLES, copy_run, need
+
+# folder -> (producer, last logged train step, epoch length, max epochs)
+EXPECTED = {
+    "mmcv1-resnet18_b32_flower": ("mmcv", None, None, 10),  # validation lines only
+    "mmcv1-resnet50_cifar10": ("mmcv", 7738, 782, 10),
+    "openmmlabcamp-homework-2-train": ("mmengine", 10891, 109, 100),
+    "openmmlabcamp-homework-2-train_lr0.01_epoch10": ("mmengine", 1081, 109, 10),
+    "openmmlabcamp-homework-3-train": ("mmengine", 239, 6, 40),
+    "openmmlabcamp-homework-4-Watermelon": ("mmengine", 3000, None, None),  # iteration-based
+    "openmmlabcamp-mmdetection_train": ("mmengine", 4200, 21, 200),
+    "openmmlabcamp-mmpose_train": ("mmengine", 1800, 6, 300),
+    "xtuner-diy_config": ("mmengine", 1340, 168, 8),  # 1344 iterations, last logged at 1340
+    "xtuner-internvl_qlora_ft": ("mmengine", 2000, 250, 8),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_public_run_read_as_one_run(name):
+    analysis = logan.analyze(need(PUBLIC / name))
+    assert analysis.problems == []
+    (run,) = analysis.runs
+    assert (run.producer, run.last_step, run.epoch_length, run.max_epochs) == EXPECTED[name]
+
+
+def test_validation_only_mmcv_run_is_no_training_scalars_not_an_error():
+    analysis = logan.analyze(need(PUBLIC / "mmcv1-resnet18_b32_flower"))
+    (result,) = analysis.results
+    assert result.run.train_scalars().empty
+    assert result.findings == []
+    assert any(t.startswith("val/") for t in result.run.tags())
+
+
+@pytest.mark.parametrize(
+    "drop, rtol",
+    [
+        (("*.log", "events.out.tfevents.*"), 0.0),  # JSON: exact doubles
+        (("*.json", "*.log"), 1e-7),  # events: float32
+        (("*.json", "events.out.tfevents.*"), 5e-5),  # text log: 5 significant digits
+    ],
+    ids=["json", "events", "textlog"],
+)
+def test_each_source_alone_gives_the_same_lr(tmp_path, drop, rtol):
+    full = logan.load_run(SAMPLES / "mmengine_plateau_e4").series("lr")
+    alone = logan.load_run(copy_run(SAMPLES / "mmengine_plateau_e4", tmp_path / "r", drop))
+    lr = alone.series("lr")
+    assert list(lr.index) == list(full.index)
+    np.testing.assert_allclose(lr.to_numpy(), full.to_numpy(), rtol=rtol, atol=0)
+    assert alone.epoch_length == 40
