@@ -107,8 +107,9 @@ def infer_epochs(
     out.max_iters = stated_iters or cfg_iters
     if out.max_iters is None and length and out.max_epochs:
         out.max_iters = length * out.max_epochs
-    if out.max_epochs is None and length and (out.max_iters or last_step):
-        out.max_epochs = int(np.ceil((out.max_iters or last_step) / length))
+    span = out.max_iters or last_step
+    if out.max_epochs is None and length and span:
+        out.max_epochs = int(np.ceil(span / length))
     if source:
         out.meta["epoch_length_source"] = source
     return out

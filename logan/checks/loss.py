@@ -168,19 +168,19 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
         return
     # Consecutive hits are one spike (mmengine's averaging spreads one bad batch over 10 points).
     spikes: list[int] = []
-    for i in hits:
-        if not spikes or i - spikes[-1] > MMENGINE_WINDOW:
-            spikes.append(int(i))
+    for hit in hits.tolist():
+        if not spikes or hit - spikes[-1] > MMENGINE_WINDOW:
+            spikes.append(hit)
     grad = run.series("grad_norm")
     gz = None
     if len(grad) > SPIKE_MIN_HISTORY + 5:
         g = grad[np.isfinite(grad.to_numpy())]
         gz_values, _, _ = _robust_z(g.to_numpy(dtype="float64"), SPIKE_WINDOW)
         gz = pd.Series(gz_values, index=g.index)
-    details = []
+    details: list[dict[str, Any]] = []
     for i in spikes:
         base, sc = med[i], scale[i]
-        rec = None
+        rec: int | None = None
         for j in range(i + 1, len(values)):
             if (values[j] - base) / sc <= RECOVERED_Z:
                 rec = int(steps[j] - steps[i])
