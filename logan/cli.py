@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import enum
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -78,7 +77,8 @@ def _analyze(
     from logan.api import analyze
     from logan.errors import LoganError
 
-    show = not quiet and sys.stderr.isatty() and not os.environ.get("NO_COLOR_PROGRESS")
+    # rich honours NO_COLOR (a monochrome bar); the bar itself is for terminals only.
+    show = not quiet and sys.stderr.isatty()
     try:
         if not show:
             return analyze([str(p) for p in paths], select=select, ignore=ignore, jobs=jobs)
@@ -225,7 +225,7 @@ def compare(
     runs: Annotated[list[Path], typer.Argument(help="Two or more runs to overlay.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for compare.md/.html/PNGs.")],
 ) -> None:
-    """Overlay the LR and loss of several runs (a buggy run and its fix, say), findings side by side.
+    """Overlay the LR and loss of several runs (a buggy run and its fix), with their findings.
 
     Example: logan compare work_dirs/buggy work_dirs/fixed -o compare/
     """
