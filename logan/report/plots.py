@@ -2,28 +2,58 @@
 the findings' spans, the loss with the LR on a twin axis, and a grid of the other scalars.
 
 Builders return Figure objects so tests can inspect axes and lines; `save()` writes the PNG.
+Legends sit below the axes so they never cover a curve, every finding is drawn in its own colour
+and labelled with its code on the plot, and text from logs is kept out of mathtext.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+from matplotlib.transforms import blended_transform_factory
 
-from logan.model import RunResult, Severity
+from logan.model import Finding, RunResult
 from logan.tags import is_loss_tag
 
 DPI = 150
 WIDTH_IN = 8.0  # 1200 px at 150 dpi: GitHub shows it at ~880 px without blurring the labels
-HEIGHT_IN = 4.0
-# Epoch boundaries are drawn only while they stay readable.
-MAX_EPOCH_LINES = 40
-# A range wider than this ratio (max/min positive) is plotted on a log scale.
+HEIGHT_IN = 4.6  # room for the legend below the axes
+# Epoch boundaries: one line per epoch up to this many; beyond it every k-th epoch, so the lines
+# stay a grid rather than a grey wash.
+MAX_EPOCH_LINES = 24
+# Log scale when the LR after its peak spans more than this ratio ...
 LOG_SCALE_RATIO = 1e3
-SEVERITY_COLOR = {Severity.ERROR: "#d62728", Severity.WARNING: "#ff7f0e", Severity.INFO: "#1f77b4"}
+# ... and at least this share of those points would sit in the bottom 1% of a linear axis (a
+# cosine to ~0 stays linear: only its tail is that low, and people know the shape linearly).
+SQUASHED_SHARE = 0.25
+SQUASHED_LEVEL = 0.01
+# The loss goes on a log axis when max/min exceeds this (divergence, overflow): on a linear axis
+# the healthy part would be a flat line at the bottom.
+LOSS_LOG_RATIO = 100.0
+# Logged points up to this many get markers (sparse logging, e.g. every 5 iterations).
+MARKER_POINTS = 60
+# Findings get these colours in order (the curves use blue/green/purple/grey).
+FINDING_COLORS = ("#d62728", "#ff7f0e", "#e377c2", "#8c564b", "#bcbd22", "#17becf")
+LR_COLOR = "#1f77b4"
+LOSS_COLOR = "#1f77b4"
+TWIN_LR_COLOR = "#ff7f0e"
+CONFIG_COLOR = "#2ca02c"
+INTENDED_COLOR = "#9467bd"
+LEGEND_FONT = 8
+# Units shown on the scalar grid's y axes.
+SCALAR_UNITS = {"time": "s / iter", "data_time": "s / iter", "grad_norm": "norm", "memory": "MB"}
+OTHER_SCALARS = ("time", "data_time", "grad_norm", "memory")
+# PNG metadata: no matplotlib version, so the bytes depend only on the data.
+PNG_METADATA: dict[str, Any] = {"Software": None}
 
 
 def _figure(height: float = HEIGHT_IN) -> Figure:
@@ -32,69 +62,253 @@ def _figure(height: float = HEIGHT_IN) -> Figure:
     return fig
 
 
-def _epoch_lines(ax, result: RunResult) -> None:  # type: ignore[no-untyped-def]
+def plain(text: object) -> str:
+    """Text from logs drawn literally: `$` would otherwise start mathtext (or fail to parse)."""
+    return str(text).replace("\\", "\\\\").replace("$", r"\$")
+
+
+def _short(text: str, limit: int = 70) -> str:
+    return text if len(text) <= limit else "..." + text[-(limit - 3) :]
+
+
+def _finite(s: pd.Series) -> pd.Series:
+    return s[np.isfinite(s.to_numpy(dtype="float64"))]
+
+
+def lr_scale(values: Iterable[float]) -> str:
+    """'linear', 'log' or 'symlog' (log that keeps exact zeros) for an LR curve.
+
+    Decided on the part after the peak: a warmup starting near 0 is not a reason for a log axis.
+    """
+    v = np.asarray(list(values), dtype="float64")
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return "linear"
+    pk = int(np.argmax(v))
+    peak = float(v[pk])
+    post = v[pk:]
+    positive = post[post > 0]
+    if peak <= 0 or len(positive) == 0:
+        return "linear"
+    ratio = peak / float(positive.min())
+    squashed = float(np.mean(post < peak * SQUASHED_LEVEL))
+    if ratio <= LOG_SCALE_RATIO or squashed < SQUASHED_SHARE:
+        return "linear"
+    return "symlog" if bool(np.any(post <= 0)) else "log"
+
+
+def _apply_lr_scale(ax: Axes, values: np.ndarray, scale: str) -> None:
+    if scale == "linear":
+        # Every tick carries its own value: an offset text ("1e-4" above the axis) would collide
+        # with the epoch scale on top and is easy to misread.
+        ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+        finite = values[np.isfinite(values)]
+        if len(finite) and float(finite.min()) >= 0:
+            # From 0: a constant or barely moving LR must not look like a big swing.
+            ax.set_ylim(bottom=0)
+        return
+    positive = values[np.isfinite(values) & (values > 0)]
+    if scale == "symlog":
+        linthresh = 10.0 ** math.floor(math.log10(float(positive.min())))
+        ax.set_yscale("symlog", linthresh=linthresh, linscale=0.5)
+        ax.set_ylim(bottom=0)
+    else:
+        ax.set_yscale("log")
+
+
+def _tick(value: float, _pos: object = None) -> str:
+    return "0" if value == 0 else f"{value:.3g}"
+
+
+def loss_scale(values: np.ndarray) -> str:
+    """'log' when the finite loss is positive and spans more than LOSS_LOG_RATIO."""
+    v = values[np.isfinite(values)]
+    if len(v) < 2 or float(v.min()) <= 0:
+        return "linear"
+    return "log" if float(v.max()) / float(v.min()) > LOSS_LOG_RATIO else "linear"
+
+
+def _epoch_axis(ax: Axes, result: RunResult) -> None:
+    """Epoch boundaries as light lines and an epoch scale along the top."""
     run = result.run
     last = run.last_step
-    if not run.epoch_length or not last:
+    length = run.epoch_length
+    if not length or not last:
         return
-    n = last // run.epoch_length
-    if n < 1 or n > MAX_EPOCH_LINES:
+    n = last // length
+    if n < 1:
         return
-    for e in range(1, n + 1):
+    every = max(1, math.ceil(n / MAX_EPOCH_LINES))
+    label = "epoch boundary" if every == 1 else f"every {every}th epoch boundary"
+    for e in range(every, n + 1, every):
         ax.axvline(
-            e * run.epoch_length,
-            color="0.6",
-            lw=0.8,
+            e * length,
+            color="0.55",
+            lw=0.7,
             ls=":",
             zorder=0,
-            label="epoch boundary" if e == 1 else None,
+            label=label if e == every else None,
+        )
+
+    def to_epoch(s: Any) -> Any:
+        return np.asarray(s, dtype="float64") / length
+
+    def to_step(e: Any) -> Any:
+        return np.asarray(e, dtype="float64") * length
+
+    top = ax.secondary_xaxis("top", functions=(to_epoch, to_step))
+    top.set_xlabel("epoch", fontsize=8)
+    top.tick_params(labelsize=7)
+
+
+def _session_starts(ax: Axes, result: RunResult) -> None:
+    sessions = result.run.sessions
+    for i, s in enumerate(sessions[1:]):
+        if s.first_step is None:
+            continue
+        ax.axvline(
+            s.first_step,
+            color="0.2",
+            lw=1.0,
+            ls=(0, (4, 2, 1, 2)),
+            zorder=1,
+            label="new session" if i == 0 else None,
         )
 
 
-def _shade_findings(ax, result: RunResult, codes: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
-    for f in result.findings:
-        if not f.code.startswith(codes) or f.step is None:
+def _span(f: Finding) -> tuple[int, int] | None:
+    if f.step is None:
+        return None
+    end = f.end_step if f.end_step is not None and f.end_step >= f.step else f.step
+    return int(f.step), int(end)
+
+
+def _finding_label(f: Finding) -> str:
+    span = _span(f)
+    where = ""
+    if span is not None:
+        where = f" (step {span[0]})" if span[0] == span[1] else f" (steps {span[0]}-{span[1]})"
+    return plain(f"{f.code} {f.name}{where}")
+
+
+def _draw_findings(ax: Axes, findings: list[Finding], prefixes: tuple[str, ...]) -> list[str]:
+    """Shade each matching finding's span in its own colour, with its code written on the plot."""
+    drawn = []
+    k = 0
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    for f in findings:
+        if not f.code.startswith(prefixes):
             continue
-        end = f.end_step if f.end_step is not None else f.step
-        color = SEVERITY_COLOR[f.severity]
-        if end > f.step:
-            ax.axvspan(f.step, end, color=color, alpha=0.12, lw=0, label=f"{f.code} {f.name}")
+        span = _span(f)
+        if span is None:
+            continue
+        color = FINDING_COLORS[k % len(FINDING_COLORS)]
+        start, end = span
+        if end > start:
+            ax.axvspan(start, end, color=color, alpha=0.13, lw=0, zorder=0, label=_finding_label(f))
         else:
-            ax.axvline(f.step, color=color, lw=1.2, label=f"{f.code} {f.name}")
+            ax.axvline(start, color=color, lw=1.4, zorder=2, label=_finding_label(f))
+        ax.text(
+            start,
+            0.97 - 0.08 * k,
+            f" {plain(f.code)}",
+            transform=trans,
+            ha="left",
+            va="top",
+            fontsize=8,
+            fontweight="bold",
+            color=color,
+            clip_on=True,
+            zorder=5,
+        )
+        drawn.append(f.code)
+        k += 1
+    return drawn
+
+
+def _legend(fig: Figure, axes: list[Axes]) -> None:
+    """One legend below the plot, merged over twin axes, so no curve is ever covered."""
+    handles: list[Any] = []
+    labels: list[str] = []
+    for ax in axes:
+        h, lab = ax.get_legend_handles_labels()
+        for hh, ll in zip(h, lab, strict=True):
+            if ll not in labels:
+                handles.append(hh)
+                labels.append(ll)
+    if handles:
+        ncols = 3 if len(labels) > 4 else max(1, len(labels))
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=ncols,
+            fontsize=LEGEND_FONT,
+            frameon=False,
+        )
 
 
 def lr_figure(result: RunResult) -> Figure | None:
-    """Logged LR, the expected schedule, epoch boundaries and the LR findings' spans."""
+    """Logged LR, the schedule it should have followed (and the one the config really gives),
+    warmup end, epoch boundaries, new sessions and each LR finding's span."""
     run = result.run
-    lr = run.series("lr")
+    lr = _finite(run.series("lr"))
     if lr.empty:
         return None
     fig = _figure()
     ax = fig.add_subplot()
-    ax.plot(lr.index, lr.to_numpy(), color="#1f77b4", lw=1.6, label="logged lr", zorder=3)
+    markers: dict[str, Any] = {"marker": ".", "markersize": 3} if len(lr) <= MARKER_POINTS else {}
+    ax.plot(lr.index, lr.to_numpy(), color=LR_COLOR, lw=2.2, label="logged lr", zorder=3, **markers)
     expected = result.expected
+    scale_values = [lr.to_numpy()]
     if expected is not None:
-        label = "as configured" if expected.source == "config" else "expected cosine (from logs)"
-        ax.plot(expected.steps, expected.values, color="#2ca02c", lw=1.2, ls="--", label=label)
-        intended = expected.extra.get("intended_curve")
-        if intended is not None:
-            steps, values = intended
-            ax.plot(steps, values, color="#9467bd", lw=1.2, ls="-.", label="as intended")
+        extra = expected.extra
+        configured = extra.get("configured_curve")
+        intended = extra.get("intended_curve")
+        if expected.source == "config":
+            if configured is not None:
+                steps, values = configured
+                ax.plot(
+                    steps, values, color=CONFIG_COLOR, lw=1.0, ls=(0, (4, 3)),
+                    label="as configured (simulated)", zorder=4,
+                )  # fmt: skip
+            else:
+                ax.plot(
+                    expected.steps, expected.values, color=CONFIG_COLOR, lw=1.0, ls=(0, (4, 3)),
+                    label="as configured (simulated)", zorder=4,
+                )  # fmt: skip
+            if intended is not None:
+                steps, values = intended
+                ax.plot(
+                    steps, values, color=INTENDED_COLOR, lw=1.4, ls="-.",
+                    label="as intended (the config's own numbers)", zorder=4,
+                )  # fmt: skip
+        else:
+            ax.plot(
+                expected.steps, expected.values, color=CONFIG_COLOR, lw=1.2, ls="--",
+                label="expected cosine (inferred from the log)", zorder=4,
+            )  # fmt: skip
+            if configured is not None:
+                steps, values = configured
+                ax.plot(
+                    steps, values, color="0.45", lw=1.0, ls=":",
+                    label="config simulated (does not match the log)", zorder=2,
+                )  # fmt: skip
         if expected.warmup_end:
-            ax.axvline(expected.warmup_end, color="#8c564b", lw=0.8, ls="--", label="warmup end")
-    _epoch_lines(ax, result)
-    _shade_findings(ax, result, ("LR",))
-    positive = lr[lr > 0]
-    if len(positive) and positive.max() / positive.min() > LOG_SCALE_RATIO:
-        ax.set_yscale("log")
+            ax.axvline(
+                expected.warmup_end, color="#8c564b", lw=0.9, ls="--",
+                label=f"warmup end (step {expected.warmup_end})",
+            )  # fmt: skip
+    _epoch_axis(ax, result)
+    _session_starts(ax, result)
+    _draw_findings(ax, result.findings, ("LR",))
+    scale = lr_scale(lr.to_numpy())
+    _apply_lr_scale(ax, np.concatenate(scale_values), scale)
     ax.set_xlabel("iteration")
-    ax.set_ylabel("learning rate")
-    ax.set_title(f"Learning rate: {_short(run.path)}", fontsize=10)
-    ax.ticklabel_format(
-        axis="y", style="sci", scilimits=(-3, 3)
-    ) if ax.get_yscale() == "linear" else None
+    ax.set_ylabel("learning rate" + ("" if scale == "linear" else f" ({scale} scale)"))
+    ax.set_title(f"Learning rate: {plain(_short(run.path))}", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best", framealpha=0.8)
+    _legend(fig, [ax])
     return fig
 
 
@@ -104,77 +318,128 @@ def smooth(values: pd.Series, window: int | None = None) -> pd.Series:
     return values.rolling(window, center=True, min_periods=1).median()
 
 
-def loss_figure(result: RunResult) -> Figure | None:
-    """Raw and smoothed loss, non-finite points marked, LR on a twin axis."""
+def _loss_tag(result: RunResult) -> str | None:
     run = result.run
-    loss = run.series("loss")
+    tags = run.tags()
+    if "loss" in tags:
+        return "loss"
+    candidates = [t for t in tags if is_loss_tag(t)]
+    return candidates[0] if candidates else None
+
+
+def loss_figure(result: RunResult) -> Figure | None:
+    """Raw and smoothed loss, non-finite points marked along the top, spikes circled, the loss
+    findings' spans, and the LR on a twin axis."""
+    run = result.run
+    tag = _loss_tag(result)
+    if tag is None:
+        return None
+    loss = run.series(tag)
     if loss.empty:
-        candidates = [t for t in run.tags() if is_loss_tag(t)]
-        if not candidates:
-            return None
-        loss = run.series(candidates[0])
+        return None
     fig = _figure()
     ax = fig.add_subplot()
-    finite = loss[np.isfinite(loss.to_numpy())]
-    ax.plot(finite.index, finite.to_numpy(), color="#1f77b4", lw=0.7, alpha=0.45, label="loss")
+    finite = _finite(loss)
+    name = plain(tag)
+    if len(finite):
+        ax.plot(finite.index, finite.to_numpy(), color=LOSS_COLOR, lw=0.7, alpha=0.45, label=name)
     if len(finite) >= 5:
         sm = smooth(finite)
-        ax.plot(sm.index, sm.to_numpy(), color="#1f77b4", lw=1.8, label="loss (rolling median)")
+        ax.plot(sm.index, sm.to_numpy(), color=LOSS_COLOR, lw=1.8, label=f"{name} (rolling median)")
     bad = loss[~np.isfinite(loss.to_numpy())]
     if len(bad):
-        y = float(finite.max()) if len(finite) else 0.0
-        ax.scatter(
+        top = blended_transform_factory(ax.transData, ax.transAxes)
+        ax.plot(
             bad.index,
-            np.full(len(bad), y),
-            marker="x",
+            np.full(len(bad), 0.985),
+            transform=top,
+            ls="none",
+            marker="|",
+            markersize=7,
             color="#d62728",
-            zorder=4,
-            label="NaN/inf loss",
+            zorder=6,
+            clip_on=False,
+            label=f"NaN/inf {name} ({len(bad)} points)",
         )
-    _shade_findings(ax, result, ("LS",))
+    for f in result.findings:
+        spikes = f.evidence.get("spikes") if f.code == "LS002" else None
+        if isinstance(spikes, list):
+            pts = [(d["step"], d.get("loss")) for d in spikes if isinstance(d, dict)]
+            pts = [(s, v) for s, v in pts if isinstance(v, (int, float)) and math.isfinite(v)]
+            if pts:
+                xs, ys = zip(*pts, strict=True)
+                ax.scatter(
+                    xs, ys, s=40, facecolors="none", edgecolors="#d62728", lw=1.2, zorder=6,
+                    label="LS002 spike",
+                )  # fmt: skip
+    _draw_findings(ax, result.findings, ("LS",))
+    if loss_scale(finite.to_numpy()) == "log":
+        ax.set_yscale("log")
+        ax.set_ylabel(f"{name} (log scale)")
+    else:
+        ax.set_ylabel(name)
+        ax.yaxis.set_major_formatter(FuncFormatter(_tick))
     ax.set_xlabel("iteration")
-    ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
-    lr = run.series("lr")
-    handles, labels = ax.get_legend_handles_labels()
+    axes = [ax]
+    lr = _finite(run.series("lr"))
     if not lr.empty:
         ax2 = ax.twinx()
-        ax2.plot(lr.index, lr.to_numpy(), color="#ff7f0e", lw=1.0, alpha=0.8, label="lr")
-        ax2.set_ylabel("learning rate", color="#ff7f0e")
-        ax2.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
-        h2, l2 = ax2.get_legend_handles_labels()
-        handles, labels = handles + h2, labels + l2
-    ax.legend(handles, labels, fontsize=8, loc="best", framealpha=0.8)
-    ax.set_title(f"Loss: {_short(run.path)}", fontsize=10)
+        ax2.plot(lr.index, lr.to_numpy(), color=TWIN_LR_COLOR, lw=1.0, alpha=0.85, label="lr")
+        scale = lr_scale(lr.to_numpy())
+        _apply_lr_scale(ax2, lr.to_numpy(), scale)
+        ax2.set_ylabel("learning rate", color=TWIN_LR_COLOR)
+        ax2.tick_params(axis="y", colors=TWIN_LR_COLOR)
+        axes.append(ax2)
+    _epoch_axis(ax, result)
+    ax.set_title(f"Loss: {plain(_short(run.path))}", fontsize=10)
+    _legend(fig, axes)
     return fig
 
 
-OTHER_SCALARS = ("time", "data_time", "grad_norm", "memory")
-
-
 def scalars_figure(result: RunResult) -> Figure | None:
-    """A grid of time, data_time, grad_norm and memory when the run logged them."""
+    """A grid of time, data_time, grad_norm and memory when the run logged them, with the
+    throughput finding's span on the timing plots."""
     run = result.run
-    tags = [t for t in OTHER_SCALARS if t in set(run.tags())]
-    if not tags:
+    present = set(run.tags())
+    series = {t: _finite(run.series(t)) for t in OTHER_SCALARS if t in present}
+    series = {t: s for t, s in series.items() if not s.empty}
+    if not series:
         return None
-    cols = 2 if len(tags) > 1 else 1
-    rows = (len(tags) + cols - 1) // cols
-    fig = _figure(height=2.6 * rows)
-    for i, tag in enumerate(tags):
-        ax = fig.add_subplot(rows, cols, i + 1)
-        s = run.series(tag)
-        ax.plot(s.index, s.to_numpy(), lw=0.8, color="#7f7f7f")
+    cols = 2 if len(series) > 1 else 1
+    rows = (len(series) + cols - 1) // cols
+    fig = _figure(height=0.9 + 2.5 * rows)
+    axes: list[Axes] = []
+    for i, (tag, s) in enumerate(series.items()):
+        ax = fig.add_subplot(rows, cols, i + 1, sharex=axes[0] if axes else None)
+        ax.plot(s.index, s.to_numpy(), lw=0.9, color="#555555", label=tag)
+        if tag in ("time", "data_time"):
+            _draw_findings(ax, result.findings, ("TP",))
         ax.set_title(tag, fontsize=9)
+        ax.set_ylabel(SCALAR_UNITS.get(tag, ""), fontsize=8)
         ax.set_xlabel("iteration", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.yaxis.set_major_formatter(FuncFormatter(_tick))
         ax.grid(alpha=0.3)
+        axes.append(ax)
+    fig.suptitle(f"Other scalars: {plain(_short(run.path))}", fontsize=10)
+    handles = [
+        (h, lab)
+        for ax in axes
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True)
+        if lab.startswith("TP")
+    ]
+    if handles:
+        fig.legend(
+            [handles[0][0]],
+            [handles[0][1]],
+            loc="outside lower center",
+            fontsize=LEGEND_FONT,
+            frameon=False,
+        )
     return fig
 
 
 def save(fig: Figure, path: Path) -> None:
-    fig.savefig(path, dpi=DPI)
-
-
-def _short(text: str, limit: int = 70) -> str:
-    return text if len(text) <= limit else "..." + text[-(limit - 3) :]
+    """Write a PNG whose bytes depend only on the figure (no software/version metadata)."""
+    fig.savefig(path, dpi=DPI, metadata=PNG_METADATA)
