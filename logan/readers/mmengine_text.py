@@ -45,7 +45,6 @@ _HEADER = re.compile(
 _CONFIG = re.compile(LOG_PREFIX + r"Config:\s*$")
 _VERSION = re.compile(r"^\s*MMEngine: (\S+)")
 _CHECKPOINT_ITERS = re.compile(r"Saving checkpoint at (\d+) iterations")
-# Items are separated by two spaces; several lr items (`base_lr: ... lr: ...`) by one.
 # `key: value` items, two spaces apart (lr items one space apart: `base_lr: 1e-01 lr: 1e-01`);
 # keys may hold single spaces (`coco/AP .5`), values never do.
 _PAIRS = re.compile(r"([^\s:]+(?: [^\s:]+)*):\s+(\S+)")
