@@ -7,12 +7,12 @@ the number of runs beyond their (small) findings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from logan.checks import Rule, run_checks, selected
+from logan.checks import Rule, overridden, run_checks, selected
 from logan.discover import RunSpec, discover
 from logan.errors import LoganError, NoRunsFound
 from logan.load import load
@@ -26,10 +26,13 @@ def analyze_run(run: Run, rules: list[Rule] | None = None) -> RunResult:
     return RunResult(run=run, findings=run_checks(run, expected, rules), expected=expected)
 
 
-def _analyze_spec(spec: RunSpec, rules: list[Rule] | None) -> RunResult | Problem:
+def _analyze_spec(
+    spec: RunSpec, rules: list[Rule] | None, limits: Mapping[str, float] | None = None
+) -> RunResult | Problem:
     """Load and check one run; a failure becomes a Problem so the other runs go on."""
     try:
-        return analyze_run(load(spec), rules)
+        with overridden(limits or {}):
+            return analyze_run(load(spec), rules)
     except LoganError as exc:
         return Problem(spec.display, str(exc))
     except Exception as exc:  # noqa: BLE001 - one broken run must not stop the others
@@ -46,28 +49,35 @@ def analyze(
     ignore: Iterable[str] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     jobs: int = 1,
+    thresholds: Mapping[str, float] | None = None,
 ) -> Analysis:
     """Find every run under `paths`, read it, and check it.
 
     `select`/`ignore` take rule-code prefixes (`LR`, `LS002`). `progress(i, n, run_path)` is called
     as runs finish (the CLI draws its progress bar with it). `jobs > 1` analyses runs in a process
-    pool; results keep discovery order, so the output does not depend on `jobs`.
+    pool; results keep discovery order, so the output does not depend on `jobs`. `thresholds`
+    overrides rule constants, e.g. {"LS002.SPIKE_Z": 6}.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     found = discover(list(paths))
     problems = [Problem(p, m) for p, m in found.problems]
     rules = selected(select, ignore)
+    limits = dict(thresholds or {})
+    with overridden(limits):
+        pass  # validate the names up front: a typo is a usage error, not a per-run problem
     specs = found.runs
     outcomes: Iterable[RunResult | Problem]
     if jobs > 1 and len(specs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(max_workers=jobs)
-        outcomes = pool.map(_analyze_spec, specs, [rules] * len(specs), chunksize=1)
+        outcomes = pool.map(
+            _analyze_spec, specs, [rules] * len(specs), [limits] * len(specs), chunksize=1
+        )
     else:
         pool = None
-        outcomes = (_analyze_spec(spec, rules) for spec in specs)
+        outcomes = (_analyze_spec(spec, rules, limits) for spec in specs)
     results: list[RunResult] = []
     try:
         for i, outcome in enumerate(outcomes):

@@ -71,7 +71,12 @@ def _codes(text: str | None) -> list[str]:
 
 
 def _analyze(
-    paths: list[Path], select: list[str], ignore: list[str], quiet: bool, jobs: int = 1
+    paths: list[Path],
+    select: list[str],
+    ignore: list[str],
+    quiet: bool,
+    jobs: int = 1,
+    thresholds: dict[str, float] | None = None,
 ) -> Analysis:
     """Run the library with a progress bar on stderr (terminal only, never with --quiet)."""
     from logan.api import analyze
@@ -81,7 +86,13 @@ def _analyze(
     show = not quiet and sys.stderr.isatty()
     try:
         if not show:
-            return analyze([str(p) for p in paths], select=select, ignore=ignore, jobs=jobs)
+            return analyze(
+                [str(p) for p in paths],
+                select=select,
+                ignore=ignore,
+                jobs=jobs,
+                thresholds=thresholds,
+            )
         from rich.progress import Progress
 
         with Progress(transient=True, console=_err_console()) as bar:
@@ -91,7 +102,12 @@ def _analyze(
                 bar.update(task, completed=i, total=n, description=name[-40:])
 
             return analyze(
-                [str(p) for p in paths], select=select, ignore=ignore, progress=tick, jobs=jobs
+                [str(p) for p in paths],
+                select=select,
+                ignore=ignore,
+                progress=tick,
+                jobs=jobs,
+                thresholds=thresholds,
             )
     except LoganError as exc:
         _fail(str(exc))
@@ -143,6 +159,10 @@ def check(
     ignore: Annotated[
         str | None, typer.Option("--ignore", help="Skip these rule codes or prefixes.")
     ] = None,
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option("--threshold", help="Override a rule constant: CODE.NAME=VALUE (repeatable)."),
+    ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyse runs in N processes.")] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -159,12 +179,22 @@ def check(
     chosen_fail_on = fail_on.value if fail_on else (settings.fail_on or "error")
     if chosen_fail_on not in {f.value for f in FailOn}:
         _fail(f"{settings.source}: fail-on must be one of error, warning, info, never")
+    limits = dict(settings.thresholds)
+    for item in threshold or []:
+        key, sep, value = item.partition("=")
+        try:
+            limits[key.strip()] = float(value)
+        except ValueError:
+            _fail(f"--threshold {item!r}: expected CODE.NAME=NUMBER, e.g. LS002.SPIKE_Z=6")
+        if not sep:
+            _fail(f"--threshold {item!r}: expected CODE.NAME=NUMBER, e.g. LS002.SPIKE_Z=6")
     analysis = _analyze(
         paths,
         _codes(select) or settings.select,
         _codes(ignore) or settings.ignore,
         quiet,
         max(1, jobs),
+        limits,
     )
     if not analysis.results:
         reasons = "; ".join(f"{p.path}: {p.message}" for p in analysis.problems)
@@ -262,6 +292,13 @@ def rules(
             _fail(f"unknown rule {code!r}; `logan rules` lists them")
         typer.echo(f"{rule.code} {rule.name} ({rule.severity.value})\n")
         typer.echo(rule.doc)
+        from logan.checks import thresholds
+
+        limits = thresholds(rule.code)
+        if limits:
+            typer.echo("\nThresholds (override with --threshold or [tool.logan.thresholds]):")
+            for name, value in limits.items():
+                typer.echo(f"  {rule.code}.{name} = {value:g}")
         return
     for r in reg.values():
         typer.echo(f"{r.code}  {r.name:<20} {r.severity.value:<8} {r.summary}")

@@ -16,7 +16,7 @@ else:  # pragma: no cover - Python 3.10
 
 from logan.errors import LoganError
 
-KNOWN_KEYS = {"select", "ignore", "fail-on", "fail_on"}
+KNOWN_KEYS = {"select", "ignore", "fail-on", "fail_on", "thresholds"}
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Settings:
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     fail_on: str | None = None
+    thresholds: dict[str, float] = field(default_factory=dict)
     source: str | None = None
 
 
@@ -33,6 +34,21 @@ def _as_list(value: Any, key: str, source: Path) -> list[str]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
     raise LoganError(f'{source}: [tool.logan] {key} must be a list of rule codes, e.g. ["LR"]')
+
+
+def _thresholds(value: Any, source: Path) -> dict[str, float]:
+    """`[tool.logan.thresholds]` as {"LS002.SPIKE_Z": 6}: nested tables or dotted keys."""
+    if not isinstance(value, dict):
+        raise LoganError(
+            f"{source}: [tool.logan.thresholds] must be a table, e.g. LS002 = {{SPIKE_Z = 6}}"
+        )
+    out: dict[str, float] = {}
+    for key, item in value.items():
+        if isinstance(item, dict):
+            out.update({f"{key}.{name}": v for name, v in item.items()})
+        else:
+            out[key] = item
+    return out
 
 
 def find_settings(start: Path | None = None) -> Settings:
@@ -64,6 +80,7 @@ def find_settings(start: Path | None = None) -> Settings:
                 select=_as_list(table.get("select", []), "select", candidate),
                 ignore=_as_list(table.get("ignore", []), "ignore", candidate),
                 fail_on=table.get("fail-on", table.get("fail_on")),
+                thresholds=_thresholds(table.get("thresholds", {}), candidate),
                 source=str(candidate),
             )
     return Settings()

@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from logan.cli import app
-from tests.conftest import SAMPLES
+from tests.conftest import REPO, SAMPLES
 
 runner = CliRunner()
 
@@ -151,3 +151,20 @@ def test_jobs_gives_the_same_json():
     two = runner.invoke(app, [*args, "--jobs", "2"])
     assert one.exit_code == two.exit_code == 0
     assert json.loads(one.stdout) == json.loads(two.stdout)
+
+
+def test_thresholds_from_flag_and_settings(tmp_path, monkeypatch):
+    div = str(SAMPLES / "mmengine_divergence")
+    assert runner.invoke(app, ["check", div, "--select", "LS003"]).exit_code == 1
+    res = runner.invoke(
+        app, ["check", div, "--select", "LS003", "--threshold", "LS003.DIVERGE_RISE=1e6"]
+    )
+    assert res.exit_code == 0
+    (tmp_path / "logan.toml").write_text("[thresholds]\nLS003 = {DIVERGE_RISE = 1e6}\n")
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["check", div, "--select", "LS003"]).exit_code == 0
+    res = runner.invoke(app, ["check", div, "--threshold", "LS003.NOPE=1"])
+    assert res.exit_code == 2 and "DIVERGE_RISE" in res.stderr
+    # nothing leaks into the next analysis
+    monkeypatch.chdir(REPO)
+    assert runner.invoke(app, ["check", div, "--select", "LS003"]).exit_code == 1

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from logan.errors import LoganError
 from logan.model import Finding, Run, Severity
 
 CODE = re.compile(r"^[A-Z]{2}\d{3}$")
@@ -91,3 +94,65 @@ def run_checks(run: Run, expected: object, rules: list[Rule] | None = None) -> l
         findings.extend(r.check(run, expected))
     findings.sort(key=lambda f: (-f.severity.rank, f.step if f.step is not None else -1, f.code))
     return findings
+
+
+_CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def thresholds(code: str) -> dict[str, float]:
+    """The named numeric constants a rule's check reads: what `[tool.logan.thresholds]` can set."""
+    rule_ = registry()[code]
+    module = sys.modules[rule_.check.__module__]
+    # Names the check reads, and the names read by the module's own helpers it calls.
+    used: set[str] = set()
+    todo = [rule_.check]
+    while todo:
+        fn = todo.pop()
+        for name in fn.__code__.co_names:
+            if name in used:
+                continue
+            used.add(name)
+            helper = getattr(module, name, None)
+            if callable(helper) and getattr(helper, "__module__", None) == module.__name__:
+                if hasattr(helper, "__code__"):
+                    todo.append(helper)
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if name in used
+        and _CONSTANT.match(name)
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    }
+
+
+@contextmanager
+def overridden(values: Mapping[str, float]) -> Iterator[None]:
+    """Temporarily set thresholds given as {"LS002.SPIKE_Z": 6.0}; unknown names are an error.
+
+    Checks read their module's constants when they run, so patching the module is enough; the
+    previous values come back afterwards so one analysis never leaks into the next.
+    """
+    saved: list[tuple[object, str, object]] = []
+    try:
+        for key, value in values.items():
+            code, _, name = key.partition(".")
+            reg = registry()
+            if code.upper() not in reg or name not in thresholds(code.upper()):
+                known = ", ".join(sorted(thresholds(code.upper()))) if code.upper() in reg else ""
+                raise LoganError(
+                    f"unknown threshold {key!r}; use CODE.NAME"
+                    + (f" with NAME one of {known}" if known else " (see `logan rules`)")
+                )
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise LoganError(f"threshold {key!r} must be a number, not {value!r}")
+            module = sys.modules[reg[code.upper()].check.__module__]
+            old = getattr(module, name)
+            if isinstance(old, int) and value != int(value):
+                raise LoganError(f"threshold {key!r} must be a whole number, not {value!r}")
+            saved.append((module, name, old))
+            setattr(module, name, type(old)(value))
+        yield
+    finally:
+        for module, name, old in reversed(saved):
+            setattr(module, name, old)
