@@ -72,7 +72,7 @@ def write_compare(results: list[RunResult], out: Path) -> dict[str, Path]:
         body.append("</tr>")
     body.append("</table>")
     body += [html._image(p, name) for name, p in images.items()]
-    for r in results:
-        body.append(html.run_body(r, {}))
+    for k, r in enumerate(results):
+        body.append(html.run_body(r, {}, level=2, anchor_prefix=f"run{k}-"))
     (out / "compare.html").write_text(html.page("logan compare", "\n".join(body)), encoding="utf-8")
     return {"markdown": out / "compare.md", "html": out / "compare.html", **images}

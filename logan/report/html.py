@@ -1,7 +1,8 @@
 """A self-contained HTML report: one file, plots embedded as data URIs, inline CSS, no script and
-no external fetch, so it opens offline and can be attached anywhere.
+no external fetch (a Content-Security-Policy says so to the browser), so it opens offline and can
+be attached anywhere.
 
-Every string from logs or paths goes through `html.escape`.
+Every string from logs or paths goes through `html.escape`; only this module writes tags.
 """
 
 from __future__ import annotations
@@ -11,98 +12,185 @@ import html
 from pathlib import Path
 from typing import Any
 
-from logan.model import Analysis, RunResult
+from logan import __version__
+from logan.model import Analysis, Finding, RunResult, Severity
+from logan.report.markdown import PLOT_TITLES, expected_text, where, worst, worst_first
 
 CSS = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
-max-width:1100px;color:#1f2328;padding:0 16px}
-h1{font-size:22px;margin:0 0 12px} h2{font-size:18px;margin:28px 0 8px}
-h3{font-size:15px;margin:18px 0 6px}
+:root{color-scheme:light}
+body{font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;
+max-width:1100px;color:#1f2328;padding:0 16px;background:#fff}
+h1{font-size:22px;margin:0 0 12px;word-break:break-all} h2{font-size:18px;margin:28px 0 8px;
+border-bottom:1px solid #d0d7de;padding-bottom:4px}
+h3{font-size:15px;margin:22px 0 6px}
 table{border-collapse:collapse;margin:8px 0} td,th{border:1px solid #d0d7de;padding:4px 8px;
-text-align:left;vertical-align:top} th{background:#f6f8fa}
-.error{color:#b42318;font-weight:600} .warning{color:#b54708;font-weight:600}
-.info{color:#175cd3;font-weight:600} .ok{color:#067647;font-weight:600}
+text-align:left;vertical-align:top} th{background:#f6f8fa;font-weight:600}
+table.meta th{width:160px} td{word-break:break-word}
+.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;
+color:#fff} .badge.error{background:#b42318} .badge.warning{background:#b54708}
+.badge.info{background:#175cd3} .badge.ok{background:#067647}
 pre{background:#f6f8fa;border:1px solid #d0d7de;padding:8px;overflow:auto;font-size:12px}
-.add{color:#067647} .del{color:#b42318}
-img{max-width:100%;border:1px solid #eaecf0;margin:6px 0}
-.muted{color:#667085}
+code{background:#eff1f3;border-radius:4px;padding:0 3px;font-size:90%}
+.add{color:#067647} .del{color:#b42318} .hunk{color:#6639ba}
+figure{margin:12px 0} figcaption{color:#667085;font-size:12px}
+img{max-width:100%;height:auto;border:1px solid #eaecf0}
+.muted{color:#667085} details{margin:6px 0} summary{cursor:pointer;color:#0969da}
+footer{margin-top:32px;color:#667085;font-size:12px}
 """
+# Raster plots are embedded; anything else could fetch or run something.
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def prose(text: object) -> str:
+    """`backticked` parts as <code>, the rest escaped (both from the same escaped string)."""
+    parts = str(text).split("`")
+    if len(parts) < 3 or len(parts) % 2 == 0:
+        return esc(text)
+    return "".join(esc(p) if i % 2 == 0 else f"<code>{esc(p)}</code>" for i, p in enumerate(parts))
+
+
 def _num(x: Any) -> str:
-    return f"{x:.6g}" if isinstance(x, float) else str(x)
+    if isinstance(x, bool):
+        return str(x).lower()
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    if isinstance(x, dict):
+        return "; ".join(f"{k}: {_num(v)}" for k, v in x.items())
+    if isinstance(x, (list, tuple)):
+        return ", ".join(_num(v) for v in x)
+    return str(x)
+
+
+def _badge(sev: Severity | None) -> str:
+    name = sev.value if sev else "ok"
+    return f'<span class="badge {name}">{name}</span>'
 
 
 def _diff(text: str) -> str:
     lines = []
     for line in text.splitlines():
-        cls = "add" if line.startswith("+") else "del" if line.startswith("-") else ""
+        if line.startswith(("+++", "---")):
+            cls = "muted"
+        elif line.startswith("@@"):
+            cls = "hunk"
+        else:
+            cls = "add" if line.startswith("+") else "del" if line.startswith("-") else ""
         lines.append(f'<span class="{cls}">{esc(line)}</span>' if cls else esc(line))
     return "<pre>" + "\n".join(lines) + "</pre>"
 
 
 def _image(path: Path, alt: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
+    title = PLOT_TITLES.get(alt, alt)
+    return (
+        f'<figure><img alt="{esc(title)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{esc(title)} ({esc(path.name)})</figcaption></figure>"
+    )
 
 
-def run_body(result: RunResult, images: dict[str, Path]) -> str:
-    """The HTML body of one run's report (also used by compare)."""
-    run = result.run
-    rows = [
-        ("producer", run.producer),
-        ("last step", run.last_step if run.last_step is not None else "none"),
-        ("epochs", f"{run.max_epochs or 'unknown'} (epoch length {run.epoch_length or 'unknown'})"),
-        ("sessions", len(run.sessions)),
-        ("sources", ", ".join(run.sources) or "none"),
-        ("config", Path(run.config_path).name if run.config_path else "not found"),
+def _records(key: str, records: list[dict[str, Any]]) -> str:
+    cols = list(dict.fromkeys(k for r in records for k in r))
+    head = "".join(f"<th>{esc(c)}</th>" for c in cols)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{esc(_num(r.get(c, '')))}</td>" for c in cols) + "</tr>"
+        for r in records
+    )
+    return (
+        f"<details><summary>{esc(key)} ({len(records)})</summary>"
+        f"<table><tr>{head}</tr>{rows}</table></details>"
+    )
+
+
+def _finding(f: Finding, anchor: str) -> list[str]:
+    parts = [
+        f'<h3 id="{esc(anchor)}">{esc(f.code)} {esc(f.name)} {_badge(f.severity)}</h3>',
+        f"<p>{prose(f.message)}</p>",
     ]
-    parts = [f"<h1>logan report: {esc(run.path)}</h1>", "<table>"]
+    if where(f):
+        parts.append(f"<p><b>Where:</b> {esc(where(f))}</p>")
+    if f.evidence.get("cause"):
+        parts.append(f"<p><b>Cause:</b> {prose(f.evidence['cause'])}</p>")
+    if f.hint:
+        parts.append(f"<p><b>Hint:</b> {prose(f.hint)}</p>")
+    if f.evidence.get("fix"):
+        parts.append("<p><b>Fix:</b></p>" + _diff(str(f.evidence["fix"])))
+    ev = {k: v for k, v in f.evidence.items() if k not in ("cause", "fix", "skipped")}
+    records = {k: v for k, v in ev.items() if isinstance(v, list) and v and all(
+        isinstance(x, dict) for x in v
+    )}  # fmt: skip
+    scalars = {k: v for k, v in ev.items() if k not in records}
+    if scalars:
+        parts.append("<details><summary>Evidence</summary><table>")
+        parts += [f"<tr><th>{esc(k)}</th><td>{esc(_num(v))}</td></tr>" for k, v in scalars.items()]
+        parts.append("</table></details>")
+    parts += [_records(k, v) for k, v in records.items()]
+    if f.evidence.get("skipped"):
+        items = "".join(
+            f"<li>{esc(s.get('path', ''))} {esc(s.get('where', ''))}: "
+            f"{esc(s.get('reason', ''))}</li>"
+            for s in f.evidence["skipped"]
+            if isinstance(s, dict)
+        )
+        parts.append(f"<details><summary>Skipped input</summary><ul>{items}</ul></details>")
+    return parts
+
+
+def run_body(
+    result: RunResult, images: dict[str, Path], level: int = 1, anchor_prefix: str = ""
+) -> str:
+    """The HTML body of one run's report (also used by compare, one heading level down, with an
+    anchor prefix per run so that links stay unique on one page)."""
+    run = result.run
+    epochs = f"{run.max_epochs or 'unknown'}"
+    if run.epoch_length:
+        epochs += f" x {run.epoch_length} iterations"
+    config = (
+        f"found: {Path(run.config_path.replace(chr(92), '/')).name}"
+        if run.config_path
+        else "not found"
+    )
+    rows: list[tuple[str, object]] = [
+        ("run", run.path),
+        ("producer", run.producer),
+        ("steps", run.last_step if run.last_step is not None else "none"),
+        ("epochs", epochs),
+        ("sessions", len(run.sessions)),
+        ("config", config),
+        ("expected schedule", expected_text(result)),
+        ("sources", ", ".join(run.sources) or "none"),
+    ]
+    if run.skipped:
+        rows.append(("skipped input", f"{len(run.skipped)} record(s)"))
+    h = f"h{level}"
+    parts = [
+        f"<{h}>logan report: {esc(run.path)} {_badge(worst(result))}</{h}>",
+        '<table class="meta">',
+    ]
     parts += [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows]
     parts.append("</table>")
     if run.train_scalars().empty:
         parts.append('<p class="muted">No training scalars were found in this run.</p>')
+    anchors = [f"{anchor_prefix}{f.code}-{i}" for i, f in enumerate(result.findings)]
     if not result.findings:
-        parts.append('<p class="ok">No findings.</p>')
+        parts.append(f"<p>{_badge(None)} No findings.</p>")
     else:
         parts.append(
-            "<h2>Findings</h2><table><tr><th>code</th><th>severity</th><th>message</th></tr>"
+            "<h2>Findings</h2><table><tr><th>code</th><th>severity</th><th>where</th>"
+            "<th>message</th></tr>"
         )
-        for f in result.findings:
-            sev = f.severity.value
+        for f, a in zip(result.findings, anchors, strict=True):
             parts.append(
-                f'<tr><td>{esc(f.code)} {esc(f.name)}</td><td class="{sev}">{sev}</td>'
-                f"<td>{esc(f.message)}</td></tr>"
+                f'<tr><td><a href="#{esc(a)}">{esc(f.code)}</a> {esc(f.name)}</td>'
+                f"<td>{_badge(f.severity)}</td><td>{esc(where(f) or '-')}</td>"
+                f"<td>{prose(f.message)}</td></tr>"
             )
         parts.append("</table>")
-        for f in result.findings:
-            parts.append(
-                f'<h3>{esc(f.code)} {esc(f.name)} <span class="{f.severity.value}">'
-                f"{f.severity.value}</span></h3><p>{esc(f.message)}</p>"
-            )
-            if f.evidence.get("cause"):
-                parts.append(f"<p><b>Cause:</b> {esc(f.evidence['cause'])}</p>")
-            if f.hint:
-                parts.append(f"<p><b>Hint:</b> {esc(f.hint)}</p>")
-            if f.evidence.get("fix"):
-                parts.append("<p><b>Fix:</b></p>" + _diff(str(f.evidence["fix"])))
-            ev = {k: v for k, v in f.evidence.items() if k not in ("cause", "fix", "skipped")}
-            if ev:
-                parts.append("<details><summary>Evidence</summary><table>")
-                parts += [
-                    f"<tr><th>{esc(k)}</th><td>{esc(_num(v))}</td></tr>" for k, v in ev.items()
-                ]
-                parts.append("</table></details>")
-            if f.evidence.get("skipped"):
-                items = "".join(
-                    f"<li>{esc(s['path'])} {esc(s['where'])}: {esc(s['reason'])}</li>"
-                    for s in f.evidence["skipped"]
-                )
-                parts.append(f"<details><summary>Skipped input</summary><ul>{items}</ul></details>")
+        for f, a in zip(result.findings, anchors, strict=True):
+            parts += _finding(f, a)
     if images:
         parts.append("<h2>Plots</h2>")
         parts += [_image(p, name) for name, p in images.items()]
@@ -113,9 +201,11 @@ def page(title: str, body: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "img-src data:; style-src 'unsafe-inline'\">"
-        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n{body}\n</body></html>\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
+        '<meta name="referrer" content="no-referrer">'
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n{body}\n"
+        f"<footer>logan {esc(__version__)}: a self-contained report (no script, no external "
+        "resources).</footer>\n</body></html>\n"
     )
 
 
@@ -123,22 +213,24 @@ def run_html(result: RunResult, images: dict[str, Path]) -> str:
     return page(f"logan: {result.run.path}", run_body(result, images))
 
 
-def index_html(analysis: Analysis, links: dict[int, str], order: list[int]) -> str:
+def index_html(analysis: Analysis, links: dict[int, str], order: list[int] | None = None) -> str:
+    """Every run, worst first, each linking its report.html."""
     rows = []
-    for i in order:
+    for i in order if order is not None else worst_first(analysis):
         r = analysis.results[i]
-        worst = (
-            max(r.findings, key=lambda f: f.severity.rank).severity.value if r.findings else "ok"
-        )
         codes = ", ".join(f.code for f in r.findings) or "none"
         name = f'<a href="{esc(links[i])}">{esc(r.run.path)}</a>' if i in links else esc(r.run.path)
         rows.append(
             f"<tr><td>{name}</td><td>{esc(r.run.producer)}</td><td>{r.run.last_step or 0}</td>"
-            f'<td class="{worst}">{esc(codes)}</td></tr>'
+            f"<td>{_badge(worst(r))}</td><td>{esc(codes)}</td></tr>"
         )
+    n = len(analysis.results)
+    bad = sum(1 for r in analysis.results if r.findings)
     body = [
         "<h1>logan: runs</h1>",
-        "<table><tr><th>run</th><th>producer</th><th>steps</th><th>findings</th></tr>",
+        f"<p>{n} run(s), {bad} with findings.</p>",
+        "<table><tr><th>run</th><th>producer</th><th>steps</th><th>worst</th><th>findings</th>"
+        "</tr>",
         *rows,
         "</table>",
     ]
