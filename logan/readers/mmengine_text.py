@@ -34,9 +34,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # The prefix mmengine's (and mmcv's) logging formatter writes: `2023/06/04 17:38:31 - mmengine -
-# INFO - `; optional so that a log pasted without it still reads.
-LOG_PREFIX = r"(?:\d{4}[/-]\d\d[/-]\d\d \d\d:\d\d:\d\d(?:,\d+)? - \S+ - [A-Z]+ - )"
-_TIMESTAMP_LINE = re.compile(r"\d{4}[/-]\d\d[/-]\d\d \d\d:\d\d:\d\d(?:,\d+)? - ")
+# INFO - ` in the file, `06/04 17:38:31 - mmengine - INFO - ` on the console (what users paste; the
+# level may carry colour codes); optional so that a log pasted without it still reads.
+_TIMESTAMP = r"(?:\d{4}[/-])?\d\d[/-]\d\d \d\d:\d\d:\d\d(?:,\d+)? - "
+LOG_PREFIX = rf"(?:{_TIMESTAMP}\S+ - \S+ - )"
+_TIMESTAMP_LINE = re.compile(_TIMESTAMP)
 _HEADER = re.compile(
     LOG_PREFIX + r"?(?P<kind>Epoch|Iter)\((?P<mode>train|val|test)\)\s*"
     r"\[\s*(?P<a>\d+)(?:\s*/\s*(?P<an>\d+))?\s*\]"

@@ -6,6 +6,8 @@ is absent. Damaged inputs are real logs with bytes cut, replaced or inserted in 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 import time
@@ -331,6 +333,16 @@ def epoch_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         batch_size=8,
         collate_fn=dict(type="default_collate"),
     )
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):  # mmengine's console handler binds sys.stdout
+        run_toy(Runner, Toy, Accuracy, loader, work_dir)
+    (work_dir / "console.txt").write_text(console.getvalue())
+    (log,) = work_dir.glob("*/*.log")
+    return log
+
+
+def run_toy(Runner, Toy, Accuracy, loader, work_dir: Path) -> None:
+    """3 epochs x 6 iterations, two parameter groups (`base_lr`), clipped grads, val each epoch."""
     runner = Runner(
         model=Toy(),
         work_dir=str(work_dir),
@@ -354,8 +366,12 @@ def epoch_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         default_scope="mmengine",
     )
     runner.train()
-    (log,) = work_dir.glob("*/*.log")
-    return log
+
+
+@pytest.fixture(scope="module")
+def epoch_run_console(epoch_run: Path) -> Path:
+    """What the same run printed on the console (what users paste): `11/29 14:00:28 - ...`."""
+    return epoch_run.parent.parent / "console.txt"
 
 
 def test_real_epoch_based_run_with_base_lr_and_grad_norm(epoch_run: Path) -> None:
@@ -427,3 +443,12 @@ def test_random_damage_never_raises(tmp_path: Path, edits) -> None:
     result = read(path)
     assert result.frame["step"].dtype == "int64"
     assert (result.frame["step"] >= 0).all()
+
+
+def test_console_output_reads_like_the_log_file(epoch_run: Path, epoch_run_console: Path) -> None:
+    """Pasted console output (`MM/DD hh:mm:ss` timestamps) gives the same rows and facts."""
+    assert "Epoch(train)" in epoch_run_console.read_text()
+    console, log = read(epoch_run_console), read(epoch_run)
+    assert len(log.frame) > 0
+    assert console.frame.equals(log.frame)
+    assert console.meta == log.meta
