@@ -1,4 +1,4 @@
-"""Reader for mmengine's text log (`<ts>/<ts>.log`), the file users paste into issues.
+"""Reader for mmengine's text log (`<ts>/<ts>.log`) or its console output, what users paste.
 
 One pass, precompiled patterns. `Epoch(train) [e][i/N]` is step `(e-1)*N + i` with `epoch =
 (e-1) + i/N`, the epochs completed at that step (mmengine's JSON logs the 1-based current epoch
