@@ -78,7 +78,9 @@ class ToyDS(Dataset):
     """In-memory Gaussian inputs labelled by a fixed random teacher. Inputs come from ``seed``
     and the teacher from its own fixed seed, so a train and a val split (different ``seed``)
     share the task, and every regeneration sees the same data. ``io_delay`` seconds are slept
-    per sample once ``io_delay_after`` samples have been fetched (storage slowing down mid-run)."""
+    per sample once ``io_delay_after`` samples have been fetched (storage slowing down mid-run).
+    The regression targets of the records in ``wrong_unit_idx`` are stored ``wrong_unit_scale``
+    times too large (a few annotations written in another unit)."""
 
     def __init__(
         self,
@@ -87,6 +89,8 @@ class ToyDS(Dataset):
         seed: int = 1234,
         io_delay_after: int | None = None,
         io_delay: float = 0.0,
+        wrong_unit_idx: Sequence[int] = (),
+        wrong_unit_scale: float = 50.0,
     ) -> None:
         gen = torch.Generator().manual_seed(seed)
         teacher_gen = torch.Generator().manual_seed(TEACHER_SEED)
@@ -98,6 +102,8 @@ class ToyDS(Dataset):
         else:
             teacher = torch.randn(IN_DIM, generator=teacher_gen)
             self.labels = self.inputs @ teacher + 0.1 * torch.randn(n, generator=gen)
+            for idx in wrong_unit_idx:
+                self.labels[idx] *= wrong_unit_scale
         self.io_delay_after = io_delay_after
         self.io_delay = io_delay
         self.fetched = 0
@@ -170,7 +176,7 @@ default_scope = None
 randomness = dict(seed=0)
 log_processor = dict(by_epoch=False)
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=1, log_metric_by_epoch=False),
+    logger=dict(type='LoggerHook', interval={log_interval}, log_metric_by_epoch=False),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval={ckpt_interval}))
 visualizer = dict(
     type='Visualizer',
@@ -178,8 +184,8 @@ visualizer = dict(
 """
 
 
-def _iter_runtime(ckpt_interval: int = 1000000) -> str:
-    return ITER_BASED_RUNTIME.format(ckpt_interval=ckpt_interval)
+def _iter_runtime(ckpt_interval: int = 1000000, log_interval: int = 1) -> str:
+    return ITER_BASED_RUNTIME.format(ckpt_interval=ckpt_interval, log_interval=log_interval)
 
 
 def _dataloader(n: int = 320, batch: int = 8, **ds: object) -> str:
@@ -331,6 +337,70 @@ param_scheduler = [
 """
     + _dataloader()
     + _iter_runtime(),
+    "mmengine_loss_spikes": """
+# a healthy cosine over one pass of 1280 samples; three of the records have their target in
+# another unit (x50), which nobody noticed
+model = dict(type='ToyRegressor')
+optim_wrapper = dict(
+    type='OptimWrapper', optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
+    clip_grad=dict(max_norm=10.0))
+param_scheduler = [
+    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=False, begin=0, end=160),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=160)
+"""
+    + _dataloader(n=1280, task="regression", wrong_unit_idx=(2, 17, 400))
+    + _iter_runtime(),
+    "mmengine_warmup_never_ends": _xtuner_head(3, 2e-4)
+    + """
+# warmup then constant; `warmup_steps` meant iterations, but this scheduler counts epochs
+warmup_steps = 30
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_steps,
+         convert_to_iter_based=True),
+]
+"""
+    + _dataloader()
+    + _iter_runtime(),
+    "mmengine_long_warmup": """
+# warmup length copied from a recipe that trained 10k iterations, into a 480-iteration run
+max_iters = 480
+warmup_iters = 200
+model = dict(type='ToyModel')
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=warmup_iters),
+    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=False, begin=warmup_iters,
+         end=max_iters),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+"""
+    + _dataloader()
+    + _iter_runtime(log_interval=5),
+    "mmengine_schedule_past_end": """
+# an mmseg 40k schedule with training cut to 300 iterations for a quick try: the poly decay
+# still spans 40000 iterations
+model = dict(type='ToyModel')
+optim_wrapper = dict(
+    type='OptimWrapper', optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0005))
+param_scheduler = [
+    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=40000, by_epoch=False),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=300)
+"""
+    + _dataloader()
+    + _iter_runtime(log_interval=2),
+    "mmengine_schedule_ends_early": """
+# the cosine's `end` was left at an earlier training length: it stops at 180 of 300 iterations
+model = dict(type='ToyModel')
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0))
+param_scheduler = [
+    dict(type='CosineAnnealingLR', begin=0, end=180, by_epoch=False, eta_min=1e-6),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=300)
+"""
+    + _dataloader()
+    + _iter_runtime(log_interval=2),
 }
 
 
@@ -444,6 +514,11 @@ SAMPLE_NAMES: tuple[str, ...] = (
     "mmengine_divergence",
     "mmengine_throughput_drop",
     "mmengine_cosine_tmax_epochs_per_iter",
+    "mmengine_loss_spikes",
+    "mmengine_warmup_never_ends",
+    "mmengine_long_warmup",
+    "mmengine_schedule_past_end",
+    "mmengine_schedule_ends_early",
 )
 
 

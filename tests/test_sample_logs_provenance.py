@@ -90,6 +90,48 @@ def _healthy_cosine(rows: Rows) -> bool:
     return max(lrs) == pytest.approx(1e-3) and lrs[-1] < 1e-6
 
 
+def _spikes(rows: Rows) -> bool:
+    # Each wrong-unit record lifts mmengine's 10-iteration mean for exactly 10 logged points; the
+    # point after the window is back near the point before it.
+    losses = {r["iter"]: r["loss"] for r in rows}
+    high = [i for i, v in losses.items() if v > 50]
+    starts = (55, 100, 135)
+    if high != [i for s in starts for i in range(s, s + 10)] or list(losses) != [*range(1, 161)]:
+        return False
+    recovered = all(losses[s + 10] < 3 * losses[s - 1] for s in starts)
+    healthy = max(v for i, v in losses.items() if i not in high) < 10 and losses[160] < 0.05
+    return recovered and healthy
+
+
+def _warmup_never_ends(rows: Rows) -> bool:
+    lrs = [r["lr"] for r in rows]
+    rising = all(b > a for a, b in zip(lrs, lrs[1:], strict=False))
+    return rising and lrs[0] == pytest.approx(2e-7) and lrs[-1] < 0.11 * 2e-4
+
+
+def _long_warmup(rows: Rows) -> bool:
+    lrs = [r["lr"] for r in rows]
+    top = lrs.index(max(lrs))
+    up = all(b > a for a, b in zip(lrs[: top + 1], lrs[1 : top + 1], strict=False))
+    down = all(b < a for a, b in zip(lrs[top:], lrs[top + 1 :], strict=False))
+    return rows[top]["iter"] == 200 and max(lrs) == pytest.approx(1e-3) and up and down
+
+
+def _past_end(rows: Rows) -> bool:
+    lrs = [r["lr"] for r in rows]
+    falling = all(b < a for a, b in zip(lrs, lrs[1:], strict=False))
+    return falling and 0.99 * 0.01 < lrs[-1] < 0.01
+
+
+def _ends_early(rows: Rows) -> bool:
+    lr = {r["iter"]: r["lr"] for r in rows}
+    if list(lr) != [*range(2, 301, 2)]:
+        return False
+    falling = all(lr[i + 2] < lr[i] for i in range(2, 180, 2))
+    flat = {v for i, v in lr.items() if i >= 180} == {lr[300]}
+    return falling and flat and lr[300] == pytest.approx(1e-6, rel=0.1)
+
+
 EXPECTED: dict[str, Expected] = {
     "mmengine_plateau_e4": Expected(((1, 160),)),
     "mmengine_fixed_e4": Expected(((1, 160),)),
@@ -104,6 +146,11 @@ EXPECTED: dict[str, Expected] = {
     "mmengine_divergence": Expected(((1, 200),)),
     "mmengine_throughput_drop": Expected(((1, 200),)),
     "mmengine_cosine_tmax_epochs_per_iter": Expected(((1, 120),)),
+    "mmengine_loss_spikes": Expected(((1, 160),)),
+    "mmengine_warmup_never_ends": Expected(((1, 120),)),
+    "mmengine_long_warmup": Expected(((5, 480),), interval=5),
+    "mmengine_schedule_past_end": Expected(((2, 300),), interval=2),
+    "mmengine_schedule_ends_early": Expected(((2, 300),), interval=2),
 }
 
 # The fault each sample is there to show, checked on the train lines of all its sessions in order.
@@ -118,6 +165,11 @@ FAULTS: dict[str, Callable[[Rows], bool]] = {
     "mmengine_divergence": _climbs,
     "mmengine_throughput_drop": _slower,
     "mmengine_cosine_tmax_epochs_per_iter": _cycles,
+    "mmengine_loss_spikes": _spikes,
+    "mmengine_warmup_never_ends": _warmup_never_ends,
+    "mmengine_long_warmup": _long_warmup,
+    "mmengine_schedule_past_end": _past_end,
+    "mmengine_schedule_ends_early": _ends_early,
 }
 
 NAMES = sorted(EXPECTED)
@@ -259,6 +311,28 @@ def test_resume_overlaps_and_load_from_restarts() -> None:
     config = (SAMPLES / "mmengine_load_from_restart" / "mmengine_load_from_restart.py").read_text()
     assert "load_from = 'mmengine_load_from_restart/iter_100.pth'" in config
     assert "resume = True" in (SAMPLES / "mmengine_resume" / "mmengine_resume.py").read_text()
+
+
+def test_new_faults_come_from_the_configs() -> None:
+    """The cause of each fault is in the config mmengine dumped, as the README says."""
+
+    def config(name: str) -> str:
+        # mmengine re-formats the dump (sorted keys, wrapped tuples): compare without whitespace.
+        text = (SAMPLES / name / f"{name}.py").read_text(encoding="utf-8")
+        return re.sub(r"\s+", "", text)
+
+    spikes = config("mmengine_loss_spikes")
+    assert "wrong_unit_idx=(2,17,400,)" in spikes and "clip_grad=dict(max_norm=10.0)" in spikes
+    warmup = config("mmengine_warmup_never_ends")
+    assert "by_epoch=True,convert_to_iter_based=True,end=30," in warmup
+    assert "warmup_steps=30" in warmup and "train_cfg=dict(max_epochs=3,type='TrainLoop')" in warmup
+    long_warmup = config("mmengine_long_warmup")
+    assert "end=200,start_factor=0.001,type='LinearLR'" in long_warmup
+    past_end = config("mmengine_schedule_past_end")
+    assert "end=40000" in past_end and "max_iters=300" in past_end
+    assert "end=180,eta_min=1e-06" in config("mmengine_schedule_ends_early")
+    (session,) = _sessions("mmengine_loss_spikes")
+    assert all("grad_norm" in r for r in _train_rows(session))
 
 
 def test_torch_tensorboard_sample() -> None:

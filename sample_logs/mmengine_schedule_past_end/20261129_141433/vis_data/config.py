@@ -1,0 +1,32 @@
+default_hooks = dict(
+    checkpoint=dict(by_epoch=False, interval=1000000, type='CheckpointHook'),
+    logger=dict(interval=2, log_metric_by_epoch=False, type='LoggerHook'))
+default_scope = None
+log_processor = dict(by_epoch=False)
+model = dict(type='ToyModel')
+optim_wrapper = dict(
+    optimizer=dict(lr=0.01, momentum=0.9, type='SGD', weight_decay=0.0005),
+    type='OptimWrapper')
+param_scheduler = [
+    dict(
+        begin=0,
+        by_epoch=False,
+        end=40000,
+        eta_min=0.0001,
+        power=0.9,
+        type='PolyLR'),
+]
+randomness = dict(seed=0)
+train_cfg = dict(max_iters=300, type='IterBasedTrainLoop')
+train_dataloader = dict(
+    batch_size=8,
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(n=320, type='ToyDS'),
+    sampler=dict(shuffle=True, type='DefaultSampler'))
+visualizer = dict(
+    type='Visualizer',
+    vis_backends=[
+        dict(type='LocalVisBackend'),
+        dict(type='TensorboardVisBackend'),
+    ])
+work_dir = 'mmengine_schedule_past_end'
