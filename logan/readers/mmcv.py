@@ -221,6 +221,7 @@ class _MmcvTextParser(TextLogParser):
 
     HEADER = _TEXT_HEADER
     PAIRS = _TEXT_PAIRS
+    VALUE = r"[^\s,]+"
 
     def is_candidate(self, line: str) -> bool:
         return "Epoch" in line or "Iter" in line
@@ -237,7 +238,7 @@ class _MmcvTextParser(TextLogParser):
                 key = "max_epochs" if m.group(2) == "epochs" else "max_iters"
                 self.meta[key] = int(m.group(1))
 
-    def val(self, m: re.Match[str], kind: str, pairs: list[tuple[str, str]]) -> None:
+    def val(self, m: re.Match[str], kind: str, body: str) -> None:
         if kind == "Epoch":
             e = int(m.group("a"))
             if self.epoch_length is not None:
@@ -247,7 +248,7 @@ class _MmcvTextParser(TextLogParser):
                 self.meta["val_step_is_epoch"] = True
         else:
             step, epoch = (self.last_train_step or 0), math.nan
-        self.add(step, epoch, VAL_PREFIX, [(k, v) for k, v in pairs if k != "lr"])
+        self.add(step, epoch, VAL_PREFIX, body, drop=("lr",))
 
     def layout_tags(
         self, prefix: str, keys: tuple[str, ...], numeric: tuple[int, ...]

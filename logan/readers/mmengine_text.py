@@ -115,8 +115,7 @@ class TextLogParser:
     def __init__(self, path: Path) -> None:
         self.path = str(path)
         self.blocks: list[tuple[int, float, tuple[str, ...], list[float]]] = []
-        self.layouts: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, ...], tuple[str, ...]]]
-        self.layouts = {}
+        self.layouts: dict[tuple[Any, ...], tuple[tuple[int, ...], tuple[str, ...]]] = {}
         self.skipped: list[Skipped] = []
         self.meta: dict[str, Any] = {}
         self.epoch_length: int | None = None
@@ -128,7 +127,9 @@ class TextLogParser:
         self.config_lines: list[str] | None = None
         self.config_text: str | None = None
         # The previous line of each kind, to judge whether an unterminated last line is whole.
-        self.previous: dict[str, list[tuple[str, str]]] = {}
+        self.previous: dict[str, str] = {}
+        # Per prefix, the last layout as one pattern: lines of that layout skip `findall`.
+        self.fast: dict[tuple[str, tuple[str, ...]], tuple[re.Pattern[str], tuple[str, ...]]] = {}
         self.index = 0  # the line being parsed
 
     def skip(self, index: int, reason: str) -> None:
@@ -176,16 +177,18 @@ class TextLogParser:
             return
         if mode == "val" and "eta: " in body:
             return  # a validation progress line: val-loop timing, not metrics
-        pairs = self.PAIRS.findall(body)
         kind = m.group("kind")
-        if unterminated and not looks_complete(pairs, self.previous.get(kind + mode)):
-            self.skip(index, "truncated last line")
-            return
-        self.previous[kind + mode] = pairs
+        if unterminated:
+            before = self.previous.get(kind + mode)
+            previous = self.PAIRS.findall(before) if before is not None else None
+            if not looks_complete(self.PAIRS.findall(body), previous):
+                self.skip(index, "truncated last line")
+                return
+        self.previous[kind + mode] = body
         if mode == "train":
-            self.train(m, kind, pairs)
+            self.train(m, kind, body)
         else:
-            self.val(m, kind, pairs)
+            self.val(m, kind, body)
 
     def is_candidate(self, line: str) -> bool:
         """A cheap test before the header pattern: could this be a train/val line?"""
@@ -209,7 +212,7 @@ class TextLogParser:
             self.config_text = "\n".join(self.config_lines).strip("\n") + "\n"
             self.config_lines = None
 
-    def train(self, m: re.Match[str], kind: str, pairs: list[tuple[str, str]]) -> None:
+    def train(self, m: re.Match[str], kind: str, body: str) -> None:
         a, an, b, bn = m.group("a", "an", "b", "bn")
         if kind == "Epoch":
             if b is None or bn is None or int(bn) <= 0:
@@ -224,8 +227,8 @@ class TextLogParser:
             self.max_iters = int(an)
         self.last_train_step = step
         if self.lr_token is None:
-            self.note_formats(pairs)
-        self.add(step, epoch, "", pairs)
+            self.note_formats(self.PAIRS.findall(body))
+        self.add(step, epoch, "", body)
 
     def note_formats(self, pairs: list[tuple[str, str]]) -> None:
         """Remember how lr and the `%f` values are printed (the producer's precision)."""
@@ -239,7 +242,7 @@ class TextLogParser:
         if shape is not None and not shape[1]:
             self.f_decimals = shape[0]
 
-    def val(self, m: re.Match[str], kind: str, pairs: list[tuple[str, str]]) -> None:
+    def val(self, m: re.Match[str], kind: str, body: str) -> None:
         if kind == "Epoch":
             if m.group("b") is None or m.group("b") != m.group("bn"):
                 return
@@ -254,22 +257,38 @@ class TextLogParser:
                 return
             known = [s for s in (self.last_train_step, self.checkpoint_step) if s is not None]
             step, epoch = (max(known) if known else 0), math.nan
-        self.add(step, epoch, VAL_PREFIX, pairs)
+        self.add(step, epoch, VAL_PREFIX, body)
 
-    def add(self, step: int, epoch: float, prefix: str, pairs: list[tuple[str, str]]) -> None:
+    def add(
+        self, step: int, epoch: float, prefix: str, body: str, drop: tuple[str, ...] = ()
+    ) -> None:
+        """One block of rows from a line's `key: value` items (`drop`: keys to leave out)."""
         if not 0 <= step <= MAX_STEP:
             self.skip(self.index, "step number out of range")
             return
+        fast = self.fast.get((prefix, drop))
+        if fast is not None:
+            match = fast[0].fullmatch(body)
+            if match is not None:
+                try:
+                    values = list(map(float, match.groups()))
+                except ValueError:
+                    pass
+                else:
+                    self.blocks.append((step, epoch, fast[1], values))
+                    return
+        pairs = self.PAIRS.findall(body)
         keys = tuple(map(_FIRST, pairs))
-        layout = self.layouts.get((prefix, keys))
+        layout = self.layouts.get((prefix, keys, drop))
         if layout is None:
             numeric = tuple(
                 n
                 for n, (k, v) in enumerate(pairs)
-                if k not in NON_SCALAR_KEYS and to_float(v) is not None
+                if k not in NON_SCALAR_KEYS and k not in drop and to_float(v) is not None
             )
             tags = self.layout_tags(prefix, keys, numeric)
-            layout = self.layouts[(prefix, keys)] = (numeric, tags)
+            layout = self.layouts[(prefix, keys, drop)] = (numeric, tags)
+            self.fast[(prefix, drop)] = (self.layout_pattern(keys, numeric), tags)
         numeric, tags = layout
         try:
             values = [float(pairs[n][1]) for n in numeric]
@@ -278,6 +297,16 @@ class TextLogParser:
             tags = tuple(t for t, v in kept if v is not None)
             values = [v for _, v in kept if v is not None]
         self.blocks.append((step, epoch, tags, values))
+
+    VALUE = r"\S+"
+
+    def layout_pattern(self, keys: tuple[str, ...], numeric: tuple[int, ...]) -> re.Pattern[str]:
+        """A pattern matching a whole line body of this layout, capturing the numeric values."""
+        items = [
+            re.escape(k) + r":\s+" + (f"({self.VALUE})" if n in numeric else self.VALUE)
+            for n, k in enumerate(keys)
+        ]
+        return re.compile(r"[\s,]*" + r"[\s,]+".join(items) + r"[\s,]*")
 
     def layout_tags(
         self, prefix: str, keys: tuple[str, ...], numeric: tuple[int, ...]
