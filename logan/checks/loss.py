@@ -149,7 +149,7 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
     clipping); spikes without point at the data.
 
     Example: `3 loss spikes; largest at step 820: 4.1 vs median 1.2 (z=41), recovered after 30
-    steps; grad_norm spiked 10 steps before`.
+    steps; grad_norm spiked just before`.
 
     How to fix: clip gradients, lower the peak LR or lengthen the warmup, and look at the batches
     at the spike steps.
@@ -185,10 +185,13 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
             if (values[j] - base) / sc <= RECOVERED_Z:
                 rec = int(steps[j] - steps[i])
                 break
-        grad_before = None
+        # Only a grad_norm spike strictly before the loss spike says "optimizer first": mmengine
+        # averages both over the same window, so a bad batch lifts both at the same logged step.
+        grad_before = grad_with = None
         if gz is not None:
-            window = gz[(gz.index <= steps[i]) & (gz.index >= steps[max(0, i - MMENGINE_WINDOW)])]
-            grad_before = bool((window > SPIKE_Z).any())
+            lo = steps[max(0, i - MMENGINE_WINDOW)]
+            grad_before = bool((gz[(gz.index < steps[i]) & (gz.index >= lo)] > SPIKE_Z).any())
+            grad_with = bool((gz[gz.index == steps[i]] > SPIKE_Z).any())
         details.append(
             {
                 "step": int(steps[i]),
@@ -197,6 +200,7 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
                 "z": float(z[i]),
                 "recovered_after_steps": rec,
                 "grad_norm_spike_before": grad_before,
+                "grad_norm_spike_same_step": grad_with,
             }
         )
     # A spike that never recovers after the loss starts diverging is LS003's finding, not a spike.
@@ -209,14 +213,21 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
         ]
     if not details:
         return
-    worst = max(details, key=lambda d: d["z"])
+    # "Largest" for a reader is the biggest jump relative to the loss around it.
+    worst = max(details, key=lambda d: d["loss"] / max(abs(d["median_before"]), 1e-12))
     z_text = f"z={worst['z']:.0f}" if worst["z"] < 1e4 else "z>10000"
     rec_text = (
         f"recovered after {worst['recovered_after_steps']} steps"
         if worst["recovered_after_steps"] is not None
         else "did not recover"
     )
-    grad_text = "; grad_norm spiked just before" if worst["grad_norm_spike_before"] else ""
+    grad_text = (
+        "; grad_norm spiked just before (look at the LR and clipping)"
+        if worst["grad_norm_spike_before"]
+        else "; grad_norm spiked at the same step"
+        if worst["grad_norm_spike_same_step"]
+        else ""
+    )
     yield Finding(
         code="LS002",
         name="loss-spike",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from logan.model import Run
+from logan.schedule.fit import simulate_beyond
 from logan.schedule.from_logs import (
     Expected,
     classify_shape,
@@ -39,11 +40,6 @@ MATCH_REL = 1e-4
 SCALE_REL = 1e-3
 
 
-# How far past the end of training the config is simulated to see whether its schedule would
-# still be changing (LR002 "reaches past the end").
-EXTEND = 4
-
-
 def simulate(run: Run, horizon: int | None = None) -> Any:
     """The run's config simulated by its producer's scheduler model, or None.
 
@@ -63,6 +59,11 @@ def simulate(run: Run, horizon: int | None = None) -> Any:
         )
     except Exception:  # noqa: BLE001 - a simulator gap means "no config expectation", not a crash
         return None
+
+
+def extended(run: Run, total: int) -> Any:
+    """The config simulated past the end of training, far enough to see where it stops."""
+    return simulate_beyond(lambda horizon: simulate(run, horizon), total)
 
 
 def _at(curve: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -148,7 +149,7 @@ def build_expected(run: Run) -> Expected | None:
         match = schedule_match(sim, lr, tol)
         if match["matches"]:
             expected = _from_config(sim, lr, tol, match)
-            expected.extra["simulation_extended"] = simulate(run, EXTEND * sim.total_iters)
+            expected.extra["simulation_extended"] = extended(run, sim.total_iters)
             return expected
     guess = expected_from_logs(lr, tol)
     if guess is not None and sim is not None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from logan.errors import LoganError
 from logan.schedule.config import is_unknown, load_config
-from logan.schedule.fit import _last_change, schedule_misfits
+from logan.schedule.fit import last_change, schedule_misfits, simulate_beyond
 from logan.schedule.mmengine import Simulation, simulate_config
 
 # Share of the run the profile table samples.
@@ -87,7 +87,9 @@ def preview(
             else "the config's optimizer lr, train_cfg or param_scheduler could not be read as data"
         )
         raise LoganError(f"{config_path}: cannot simulate this schedule; {hint}")
-    extended = simulate_config(config, length, total_iters=4 * sim.total_iters)
+    extended = simulate_beyond(
+        lambda horizon: simulate_config(config, length, total_iters=horizon), sim.total_iters
+    )
     lines = [
         f"{name}: {sim.total_iters} iterations"
         + (f", epoch length {sim.epoch_length}" if sim.epoch_length else "")
@@ -110,7 +112,7 @@ def preview(
         )
     warnings = []
     if sim.cause:
-        frozen_from = _last_change(sim.actual) + 2  # 1-based: first iteration without a new LR
+        frozen_from = last_change(sim.actual) + 2  # 1-based: first iteration without a new LR
         where = ""
         if frozen_from <= sim.total_iters:
             where = (
