@@ -90,7 +90,8 @@ class Run:
     max_epochs: int | None = None
     max_iters: int | None = None
     skipped: tuple[Skipped, ...] = ()
-    # Reader facts a check may need: e.g. "precision" (decimals a producer rounds to),
+    # Reader facts a check may need: e.g. "precision" (relative precision of the printed LR) and
+    # "precision_abs" (absolute rounding, mmcv's 5 decimals),
     # "by_epoch" (epoch-based loop), "loop" (the train loop type from the config).
     meta: dict[str, Any] = field(default_factory=dict)
 

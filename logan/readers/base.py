@@ -16,7 +16,8 @@ class ReadResult:
     """Rows read from one file, what was skipped, and facts the file states about the run.
 
     `meta` keys a reader may set: `epoch_length`, `max_iters`, `max_epochs`, `by_epoch`,
-    `precision` (decimals the producer rounded to), `config_text` (config embedded in the log),
+    `precision` (relative precision of the printed LR, e.g. 1e-4 for `%.4e`), `precision_abs`
+    (absolute rounding of the other values, e.g. mmcv's 1e-5), `config_text` (config in the log),
     `config` (an already-parsed config dict, e.g. HF TrainingArguments).
     """
 
