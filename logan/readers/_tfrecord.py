@@ -163,7 +163,7 @@ def _walk(data: bytes, views: _Views, pos: int, limit: int) -> tuple[np.ndarray,
         offsets.clear()
         while pos <= last and count < limit:
             k = min(block, limit - count)
-            pred_len = np.resize(pattern, k)
+            pred_len = pattern[np.arange(k) % period]
             ends = pos + np.cumsum(pred_len + (HEADER + FOOTER))
             k = int(np.searchsorted(ends, n, side="right"))  # frames that fit in the buffer
             if k == 0:
