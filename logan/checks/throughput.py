@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 
 from logan.checks import rule
 from logan.model import Finding, Run, Severity
@@ -31,6 +32,26 @@ PERSISTENT_SHARE = 0.75
 # ... and the added time must matter: below ~10 ms per iteration, timings are Python overhead and
 # OS scheduling jitter (a 2x change of a 3 ms step costs nothing and means nothing).
 MIN_ADDED_SECONDS = 0.010
+
+
+# The change point is searched on at most this many (evenly spaced) points: O(n^2) below.
+CHANGE_POINT_MAX = 1500
+
+
+def _change_point(t: pd.Series) -> int:
+    """Step where `time` moves to its new level: the split that best fits two constant levels
+    (median, absolute error on log time), robust to the short stalls at every epoch start."""
+    if len(t) > CHANGE_POINT_MAX:
+        t = t.iloc[np.linspace(0, len(t) - 1, CHANGE_POINT_MAX).astype(int)]
+    x = np.log(t.to_numpy(dtype="float64"))
+    n = len(x)
+    best, best_cost = n // 2, np.inf
+    for p in range(max(2, n // 20), n - max(2, n // 20)):
+        a, b = x[:p], x[p:]
+        cost = np.abs(a - np.median(a)).sum() + np.abs(b - np.median(b)).sum()
+        if cost < best_cost:
+            best, best_cost = p, cost
+    return int(t.index[best])
 
 
 def _segment(s, lo: float, hi: float):  # type: ignore[no-untyped-def]
@@ -78,11 +99,7 @@ def throughput_drop(run: Run, expected: object) -> Iterator[Finding]:
     persistent = float((late.to_numpy() > level).mean())
     evidence["late_share_above"] = persistent
     if slowdown > SLOWDOWN and persistent >= PERSISTENT_SHARE and l_ - e >= MIN_ADDED_SECONDS:
-        # Where it started: the earliest point from which 75% of the rest is above the level.
-        above = (t.to_numpy() > level).astype(float)
-        rest = np.cumsum(above[::-1])[::-1] / np.arange(len(above), 0, -1)
-        ok = np.nonzero((rest >= PERSISTENT_SHARE) & (above > 0))[0]
-        start_step = int(t.index[ok[0]]) if len(ok) else int(late.index[0])
+        start_step = _change_point(t)
         evidence["slowdown_from_step"] = start_step
         parts.append(
             f"time per iteration rose from {e:.3g} s to {l_:.3g} s ({slowdown:.1f}x) from step "
