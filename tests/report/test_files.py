@@ -1,0 +1,74 @@
+"""Report folders: one per run plus an index; byte-identical output whatever `--jobs` is (PNGs
+included), and folder names that can never leave `--out`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from logan.cli import app
+from logan.report.files import slug
+from tests.conftest import SAMPLES
+
+runner = CliRunner()
+# A mix of producers and verdicts, small enough to keep the test quick.
+RUNS = ("mmengine_plateau_e4", "mmengine_nan_high_lr", "hf_cosine", "lightning_cycles")
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def outs(tmp_path_factory) -> tuple[Path, Path]:
+    """`logan check RUNS --out` with --jobs 1 and --jobs 2."""
+    args = [str(SAMPLES / n) for n in RUNS]
+    made = []
+    for jobs in ("1", "2"):
+        out = tmp_path_factory.mktemp(f"jobs{jobs}") / "out"
+        res = runner.invoke(app, ["check", *args, "--out", str(out), "--jobs", jobs, "-q"])
+        assert res.exit_code == 1, res.output
+        made.append(out)
+    return made[0], made[1]
+
+
+def test_check_out_is_byte_identical_with_jobs_2(outs):
+    one, two = (_tree(o) for o in outs)
+    assert sorted(one) == sorted(two)
+    pngs = [k for k in one if k.endswith(".png")]
+    assert len(pngs) >= 8
+    for name in one:
+        assert one[name] == two[name], name
+
+
+def test_every_run_gets_a_folder_and_the_index_links_it(outs):
+    out = outs[0]
+    folders = sorted(p for p in out.iterdir() if p.is_dir())
+    runs = json.loads((out / "report.json").read_text())["runs"]
+    assert len(folders) == len(runs) == len(RUNS)
+    index_md = (out / "index.md").read_text()
+    index_html = (out / "index.html").read_text()
+    for folder in folders:
+        for name in ("report.md", "report.html", "report.json", "lr.png", "loss.png"):
+            assert (folder / name).is_file(), (folder.name, name)
+        assert f"]({folder.name}/report.md)" in index_md
+        assert f'href="{folder.name}/report.html"' in index_html
+    # Worst first: the two runs with errors, then the warning, then the clean run.
+    rows = [line for line in index_md.splitlines() if line.startswith("| [")]
+    levels = [row.split(" | ")[3] for row in rows]
+    assert levels == ["**error**", "**error**", "warning", "ok"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["../../etc", "/abs/path/run", "a/<img src=x>", "x" * 300, "..", "", "C:\\runs\\a"],
+)
+def test_slug_stays_inside_out(path):
+    s = slug(path)
+    assert s and "/" not in s and "\\" not in s and s not in (".", "..")
+    assert len(s) <= 80 and not s.startswith(".")
