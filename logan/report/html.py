@@ -26,6 +26,7 @@ h3{font-size:15px;margin:22px 0 6px}
 table{border-collapse:collapse;margin:8px 0} td,th{border:1px solid #d0d7de;padding:4px 8px;
 text-align:left;vertical-align:top} th{background:#f6f8fa;font-weight:600}
 table.meta th{width:160px} td{word-break:break-word}
+table.findings td:nth-child(-n+3){white-space:nowrap}
 .badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;
 color:#fff} .badge.error{background:#b42318} .badge.warning{background:#b54708}
 .badge.info{background:#175cd3} .badge.ok{background:#067647}
@@ -179,8 +180,8 @@ def run_body(
         parts.append(f"<p>{_badge(None)} No findings.</p>")
     else:
         parts.append(
-            "<h2>Findings</h2><table><tr><th>code</th><th>severity</th><th>where</th>"
-            "<th>message</th></tr>"
+            '<h2>Findings</h2><table class="findings"><tr><th>code</th><th>severity</th>'
+            "<th>where</th><th>message</th></tr>"
         )
         for f, a in zip(result.findings, anchors, strict=True):
             parts.append(
