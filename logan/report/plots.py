@@ -43,6 +43,8 @@ LOSS_LOG_RATIO = 100.0
 MARKER_POINTS = 60
 # Findings get these colours in order (the curves use blue/green/purple/grey).
 FINDING_COLORS = ("#d62728", "#ff7f0e", "#e377c2", "#8c564b", "#bcbd22", "#17becf")
+# A finding's code is written left of its span when the span starts beyond this share of the axis.
+RIGHT_EDGE = 0.85
 LR_COLOR = "#1f77b4"
 LOSS_COLOR = "#1f77b4"
 TWIN_LR_COLOR = "#ff7f0e"
@@ -104,8 +106,15 @@ def _apply_lr_scale(ax: Axes, values: np.ndarray, scale: str) -> None:
         ax.yaxis.set_major_formatter(FuncFormatter(_tick))
         finite = values[np.isfinite(values)]
         if len(finite) and float(finite.min()) >= 0:
-            # From 0: a constant or barely moving LR must not look like a big swing.
-            ax.set_ylim(bottom=0)
+            # From 0: a constant or barely moving LR must not look like a big swing; 5% headroom
+            # so a flat line at the top does not hide in the frame.
+            tops = [
+                float(np.nanmax(np.asarray(line.get_ydata(), dtype="float64")))
+                for line in ax.get_lines()
+                if line.get_transform() == ax.transData and len(line.get_ydata())
+            ]
+            top = max([t for t in tops if math.isfinite(t)], default=0.0)
+            ax.set_ylim(bottom=0, top=top * 1.05 if top > 0 else None)
         return
     positive = values[np.isfinite(values) & (values > 0)]
     if scale == "symlog":
@@ -208,12 +217,15 @@ def _draw_findings(ax: Axes, findings: list[Finding], prefixes: tuple[str, ...])
             ax.axvspan(start, end, color=color, alpha=0.13, lw=0, zorder=0, label=_finding_label(f))
         else:
             ax.axvline(start, color=color, lw=1.4, zorder=2, label=_finding_label(f))
+        # Near the right edge the code goes left of its line, or it would be cut off.
+        x0, x1 = ax.get_xlim()
+        right = start > x0 + RIGHT_EDGE * (x1 - x0)
         ax.text(
             start,
             0.97 - 0.08 * k,
-            f" {plain(f.code)}",
+            f"{plain(f.code)} " if right else f" {plain(f.code)}",
             transform=trans,
-            ha="left",
+            ha="right" if right else "left",
             va="top",
             fontsize=8,
             fontweight="bold",
