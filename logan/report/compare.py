@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from logan.model import RunResult
 from logan.report import html, markdown, plots
@@ -24,7 +25,7 @@ def overlay_figure(results: list[RunResult], tag: str, ylabel: str) -> Figure | 
             continue
         if tag != "lr" and len(s) >= 5:
             s = plots.smooth(s)
-        ax.plot(s.index, s.to_numpy(), lw=1.5, label=plots._short(r.run.path, 50))
+        ax.plot(s.index, s.to_numpy(), lw=1.5, label=plots.plain(plots._short(r.run.path, 50)))
         drawn += 1
     if not drawn:
         return None
@@ -32,7 +33,13 @@ def overlay_figure(results: list[RunResult], tag: str, ylabel: str) -> Figure | 
     ax.set_ylabel(ylabel)
     ax.set_title(f"{ylabel}: {drawn} runs", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    values = np.concatenate([np.asarray(ln.get_ydata(), dtype="float64") for ln in ax.get_lines()])
+    scale = plots.lr_scale(values) if tag == "lr" else plots.loss_scale(values)
+    if scale != "linear":
+        ax.set_yscale(scale)
+    else:
+        ax.yaxis.set_major_formatter(FuncFormatter(plots._tick))
+    plots._legend(fig, [ax])
     return fig
 
 
@@ -52,16 +59,17 @@ def write_compare(results: list[RunResult], out: Path) -> dict[str, Path]:
         have = {f.code: f.severity.value for f in r.findings}
         cells = [have.get(c, "") for c in codes]
         rows.append(
-            f"| {markdown.esc(r.run.path)} | {r.run.producer} | {r.run.last_step or 0} | "
-            + " | ".join(cells)
-            + " |"
+            f"| {markdown.esc(r.run.path)} | {markdown.esc(r.run.producer)} | "
+            f"{r.run.last_step or 0} | " + " | ".join(cells) + " |"
         )
     md = ["# logan compare", "", *rows, ""]
     for r in results:
         md += [f"## {markdown.esc(r.run.path)}", ""]
-        md += [f"- **{f.code}** {markdown.esc(f.message)}" for f in r.findings] or ["No findings."]
+        md += [f"- **{markdown.esc(f.code)}** {markdown.prose(f.message)}" for f in r.findings] or [
+            "No findings."
+        ]
         md.append("")
-    md += [f"![{name}]({p.name})" for name, p in images.items()]
+    md += [f"![{name}]({p.name})\n" for name, p in images.items()]
     (out / "compare.md").write_text("\n".join(md) + "\n", encoding="utf-8")
     body = ["<h1>logan compare</h1>", "<table><tr><th>run</th>"]
     body += [f"<th>{html.esc(c)}</th>" for c in codes] + ["</tr>"]

@@ -111,7 +111,8 @@ def _apply_lr_scale(ax: Axes, values: np.ndarray, scale: str) -> None:
             tops = [
                 float(np.nanmax(np.asarray(line.get_ydata(), dtype="float64")))
                 for line in ax.get_lines()
-                if line.get_transform() == ax.transData and len(line.get_ydata())
+                if line.get_transform() == ax.transData
+                and np.asarray(line.get_ydata(), dtype="float64").size
             ]
             top = max([t for t in tops if math.isfinite(t)], default=0.0)
             ax.set_ylim(bottom=0, top=top * 1.05 if top > 0 else None)
