@@ -62,7 +62,8 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         "max_epochs": run.max_epochs,
         "findings": [finding_dict(f) for f in result.findings],
     }
-    # Additions to schema 1 (new keys only).
+    # Additions to schema 1 (new keys only): `worst` is the most severe finding's severity (null
+    # when clean); `expected` names the schedule the checks compared against.
     out["config"] = run.config_path
     out["skipped"] = len(run.skipped)
     match = getattr(result.expected, "extra", {}).get("schedule_match") if result.expected else None
@@ -70,6 +71,17 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         out["schedule_match"] = match
     if run.train_scalars().empty:
         out["note"] = "no training scalars"
+    worst = max(result.findings, key=lambda f: f.severity.rank, default=None)
+    out["worst"] = worst.severity.value if worst else None
+    exp = result.expected
+    if exp is not None:
+        out["expected"] = {
+            "source": exp.source,
+            "shape": exp.shape,
+            "peak": exp.peak,
+            "peak_step": exp.peak_step,
+            "warmup_end": exp.warmup_end,
+        }
     return jsonable(out)
 
 
