@@ -21,6 +21,7 @@ from logan.report import markdown
 from logan.report.files import write_all, write_run
 from tests.conftest import SAMPLES
 from tests.report.conftest import normalise
+from tests.report.test_html import parse
 
 GOLDEN = Path(__file__).parent / "golden"
 INJECTION = "<img src=x onerror=alert(1)>"
@@ -163,3 +164,36 @@ def test_severity_words_in_counts():
     w = Finding("LS002", "loss-spike", Severity.WARNING, "m")
     assert markdown._counts([f, f, w]) == "2 errors, 1 warning"
     assert markdown._counts([]) == "none"
+
+
+HOSTILE = [
+    INJECTION,
+    "[x](javascript:alert(1))",
+    "![x](http://evil.example/x.png)",
+    "<a href=//evil.example>x</a>",
+    "`code` **bold** <b>b</b> &lt;",
+    "run\n# heading\n<script>alert(1)</script>",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_rendered_markdown_has_only_our_tags(results, name):
+    """Render with a CommonMark parser (raw HTML allowed, as GitHub allows <details>) and check
+    that the hostile run name added no tag, link or image of its own."""
+    md = pytest.importorskip("markdown_it").MarkdownIt("commonmark", {"html": True})
+    md.enable("table")
+    r = results["mmengine_plateau_e4"]
+    run = dataclasses.replace(r.run, path=name, sources=(name,))
+    finding = dataclasses.replace(r.findings[0], message=f"{name} `{name}`")
+    report = markdown.run_markdown(
+        dataclasses.replace(r, run=run, findings=[finding]), {"lr": "lr.png"}
+    )
+    page = parse(md.render(report))
+    imgs = [a.get("src") for t, a in page.tags if t == "img"]
+    links = [a.get("href") for t, a in page.tags if t == "a"]
+    assert imgs == ["lr.png"] and links == []
+    assert [t for t, _ in page.tags if t == "h1"] == ["h1"]
+    assert "script" not in [t for t, _ in page.tags]
+    assert "b" not in [t for t, _ in page.tags]
+    # The name is shown as text (newlines folded to spaces).
+    assert name.replace("\n", " ") in " ".join(page.text).replace("\n", " ")
