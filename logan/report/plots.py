@@ -54,6 +54,11 @@ LEGEND_FONT = 8
 # Units shown on the scalar grid's y axes.
 SCALAR_UNITS = {"time": "s / iter", "data_time": "s / iter", "grad_norm": "norm", "memory": "MB"}
 OTHER_SCALARS = ("time", "data_time", "grad_norm", "memory")
+SCALAR_FINDINGS: dict[str, tuple[str, ...]] = {
+    "time": ("TP",),
+    "data_time": ("TP",),
+    "grad_norm": ("LS002",),
+}
 # PNG metadata: no matplotlib version, so the bytes depend only on the data.
 PNG_METADATA: dict[str, Any] = {"Software": None}
 
@@ -201,6 +206,16 @@ def _finding_label(f: Finding) -> str:
     return plain(f"{f.code} {f.name}{where}")
 
 
+def _event_steps(f: Finding) -> list[int]:
+    """Steps of the separate events a finding lists in its evidence (LS002's spikes)."""
+    events = f.evidence.get("spikes")
+    if not isinstance(events, list):
+        return []
+    return [
+        int(e["step"]) for e in events if isinstance(e, dict) and isinstance(e.get("step"), int)
+    ]
+
+
 def _draw_findings(ax: Axes, findings: list[Finding], prefixes: tuple[str, ...]) -> list[str]:
     """Shade each matching finding's span in its own colour, with its code written on the plot."""
     drawn = []
@@ -214,7 +229,15 @@ def _draw_findings(ax: Axes, findings: list[Finding], prefixes: tuple[str, ...])
             continue
         color = FINDING_COLORS[k % len(FINDING_COLORS)]
         start, end = span
-        if end > start:
+        points = _event_steps(f)
+        if points:
+            # Separate events (spikes): a line at each, not one span that claims the gaps too.
+            for i, x in enumerate(points):
+                ax.axvline(
+                    x, color=color, lw=1.0, alpha=0.7, zorder=1,
+                    label=_finding_label(f) if i == 0 else None,
+                )  # fmt: skip
+        elif end > start:
             ax.axvspan(start, end, color=color, alpha=0.13, lw=0, zorder=0, label=_finding_label(f))
         else:
             ax.axvline(start, color=color, lw=1.4, zorder=2, label=_finding_label(f))
@@ -426,8 +449,10 @@ def scalars_figure(result: RunResult) -> Figure | None:
     for i, (tag, s) in enumerate(series.items()):
         ax = fig.add_subplot(rows, cols, i + 1, sharex=axes[0] if axes else None)
         ax.plot(s.index, s.to_numpy(), lw=0.9, color="#555555", label=tag)
-        if tag in ("time", "data_time"):
-            _draw_findings(ax, result.findings, ("TP",))
+        # Slow-downs on the timing plots; loss spikes on grad_norm, where their cause often shows.
+        codes = SCALAR_FINDINGS.get(tag)
+        if codes:
+            _draw_findings(ax, result.findings, codes)
         ax.set_title(tag, fontsize=9)
         ax.set_ylabel(SCALAR_UNITS.get(tag, ""), fontsize=8)
         ax.set_xlabel("iteration", fontsize=8)
@@ -436,17 +461,18 @@ def scalars_figure(result: RunResult) -> Figure | None:
         ax.grid(alpha=0.3)
         axes.append(ax)
     fig.suptitle(f"Other scalars: {plain(_short(run.path))}", fontsize=10)
-    handles = [
-        (h, lab)
-        for ax in axes
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True)
-        if lab.startswith("TP")
-    ]
-    if handles:
+    wanted = tuple(c for group in SCALAR_FINDINGS.values() for c in group)
+    seen: dict[str, Any] = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab.startswith(wanted):
+                seen.setdefault(lab, h)
+    if seen:
         fig.legend(
-            [handles[0][0]],
-            [handles[0][1]],
+            list(seen.values()),
+            list(seen),
             loc="outside lower center",
+            ncols=min(3, len(seen)),
             fontsize=LEGEND_FONT,
             frameon=False,
         )

@@ -21,6 +21,7 @@ REPORT_SAMPLES = (
     "mmengine_resume",
     "mmengine_cosine_tmax_epochs_per_iter",
     "mmengine_multistep_val",
+    "mmengine_loss_spikes",
 )
 
 

@@ -188,3 +188,19 @@ def test_png_bytes_are_deterministic_and_carry_no_version(results, tmp_path):
     assert a.read_bytes() == b.read_bytes()
     assert b"matplotlib" not in a.read_bytes().lower()
     assert a.read_bytes()[16:24] == (1200).to_bytes(4, "big") + (690).to_bytes(4, "big")
+
+
+def test_loss_spikes_are_lines_at_each_spike_on_loss_and_grad_norm(results):
+    r = results["mmengine_loss_spikes"]
+    (f,) = [f for f in r.findings if f.code == "LS002"]
+    steps = sorted(d["step"] for d in f.evidence["spikes"])
+    assert len(steps) >= 2
+    fig = plots.loss_figure(r)
+    ax = fig.axes[0]
+    red = [ln for ln in ax.get_lines() if ln.get_color() == plots.FINDING_COLORS[0]]
+    assert sorted(int(ln.get_xdata()[0]) for ln in red) == steps
+    assert not ax.patches  # no span claiming the gaps between spikes
+    grid = plots.scalars_figure(r)
+    (grad,) = [a for a in grid.axes if a.get_title() == "grad_norm"]
+    assert len([ln for ln in grad.get_lines() if ln.get_linestyle() == "-"]) == 1 + len(steps)
+    assert any(lb.startswith("LS002 loss-spike") for lb in _legend(grid))
