@@ -37,6 +37,8 @@ _MASK_DELTA = 0xA282EAD8  # TFRecord's CRC masking constant (leveldb's)
 # after a corrupted length, and keeps the per-batch numpy arrays small.
 WALK_BATCH = 1 << 16
 _UNPACK_Q = struct.Struct("<Q").unpack_from
+# Lengths below this are looked up in a dense table (bincount), larger ones via np.unique.
+_DENSE_LENGTHS = 1 << 16
 # The speculative walk (see `_walk`): records walked one by one before a repeating pattern of
 # lengths is looked for (and the most when none shows), the longest pattern looked for (events
 # written per logging step), and the range of predictions checked per numpy pass.
@@ -112,16 +114,24 @@ class _Views:
 
     def expected_len_crcs(self, data: bytes, lengths: np.ndarray) -> np.ndarray:
         """Masked CRC of each length, computed once per distinct length (lengths repeat)."""
+        if not len(lengths):
+            return np.empty(0, dtype=np.uint32)
+        longest = int(lengths.max())
+        if longest < _DENSE_LENGTHS and lengths.dtype.kind == "i":
+            seen = np.flatnonzero(np.bincount(lengths))
+            table = np.zeros(longest + 1, dtype=np.uint32)
+            table[seen] = [self._len_crc(length) for length in seen.tolist()]
+            return table[lengths]
         uniq = np.unique(lengths)
-        cache = self.len_crc
-        exp = np.empty(len(uniq), dtype=np.uint32)
-        for i, length in enumerate(uniq.tolist()):
-            c = cache.get(length)
-            if c is None:
-                c = masked_crc(int(length).to_bytes(8, "little"))
-                cache[length] = c
-            exp[i] = c
+        exp = np.array([self._len_crc(length) for length in uniq.tolist()], dtype=np.uint32)
         return exp[np.searchsorted(uniq, lengths)]
+
+    def _len_crc(self, length: int) -> int:
+        c = self.len_crc.get(length)
+        if c is None:
+            c = masked_crc(int(length).to_bytes(8, "little"))
+            self.len_crc[length] = c
+        return c
 
 
 def _walk(data: bytes, views: _Views, pos: int, limit: int) -> tuple[np.ndarray, int]:

@@ -326,6 +326,7 @@ class _Decoder:
         return True
 
     def _hparams(self, content: bytes) -> None:
+        from google.protobuf.json_format import MessageToDict
         from google.protobuf.message import DecodeError
         from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 
@@ -338,7 +339,10 @@ class _Decoder:
         out = self.meta.setdefault("hparams", {})
         for name, val in data.session_start_info.hparams.items():
             which = val.WhichOneof("kind")
-            out[name] = None if which in (None, "null_value") else getattr(val, which)
+            if which in ("struct_value", "list_value"):
+                out[name] = MessageToDict(getattr(val, which))
+            else:
+                out[name] = None if which in (None, "null_value") else getattr(val, which)
 
 
 def _same(a: float, b: float) -> bool:
@@ -421,12 +425,14 @@ def _fast_layout(
     p = s + 9 + np.where(has_step, size + 1, 0)
     # summary (field 5) holding one value (field 1) whose first field is the tag: 6 bytes
     w2 = buf.word(p)
-    b = [(w2 >> u64(8 * i)) & u64(0xFF) for i in range(6)]
-    room = (e - p).astype(u64)
-    ok &= (b[0] == 0x2A) & (b[1] == room - u64(2)) & (b[1] < 0x80)
-    ok &= (b[2] == 0x0A) & (b[3] == room - u64(4)) & (b[3] < 0x80)
-    ok &= (b[4] == 0x0A) & (b[5] < 0x80)
-    q = p + 6 + b[5].astype(np.int64)
+    room = e - p
+    ok &= (room >= 6) & (room <= 0x81)  # both lengths fit in one varint byte
+    r = np.clip(room, 4, 0x81).astype(u64)
+    expect = u64(0x0A00_0A00_2A) | ((r - u64(2)) << u64(8)) | ((r - u64(4)) << u64(24))
+    ok &= (w2 & _KEEP[5]) == expect  # 2a <room-2> 0a <room-4> 0a
+    tag_len = (w2 >> u64(40)) & u64(0xFF)
+    ok &= tag_len < 0x80
+    q = p + 6 + tag_len.astype(np.int64)
     ok &= q < e
     after_tag = buf.word(q)
     # simple_value needs one byte compared; the tensor layouts are looked for only if present
@@ -455,20 +461,33 @@ def _fast_layout(
     if len(rec) < len(s):
         tag_at, hole, width, la, lb, kind = (a[rec] for a in (tag_at, hole, width, la, lb, kind))
     # The group signature: layout, tag and the bytes after the number (metadata), exactly.
-    h = (kind.astype(u64) << u64(48)) ^ (la.astype(u64) << u64(24)) ^ lb.astype(u64)
     words = []
+    firsts = []
     for start, length in ((tag_at, la), (hole + width, lb)):
         longest = int(length.max()) if len(length) else 0
         for j in range(0, longest, 8):
-            wj = buf.word(start + j) & _KEEP[np.clip(length - j, 0, 8)]
-            words.append(wj)
-            h = (h ^ wj) * _HASH_MUL
-            h ^= h >> u64(29)
+            words.append(buf.word(start + j) & _KEEP[np.clip(length - j, 0, 8)])
+            if j == 0:
+                firsts.append(words[-1])
+    # Group on the shape and the first word of each part (tags mostly differ there), then
+    # check every word against the group's first member; the few that differ get regrouped.
+    h = (kind.astype(u64) << u64(48)) ^ (la.astype(u64) << u64(24)) ^ lb.astype(u64)
+    for w in firsts:
+        h = (h ^ w) * _HASH_MUL
+        h ^= h >> u64(29)
     group, first = _groups(h)
-    rep = first[group]
-    exact = (kind == kind[rep]) & (la == la[rep]) & (lb == lb[rep])
-    for wj in words:
-        exact &= wj == wj[rep]
+    exact = _matches_first(group, first, kind, la, lb, words)
+    if not exact.all():
+        bad = np.flatnonzero(~exact)
+        sub = [w[bad] for w in words]
+        h = h[bad]
+        for w in sub:
+            h = (h ^ w) * _HASH_MUL
+            h ^= h >> u64(29)
+        group2, first2 = _groups(h)
+        exact[bad] = _matches_first(group2, first2, kind[bad], la[bad], lb[bad], sub)
+        group[bad] = group2 + len(first)
+        first = np.concatenate([first, bad[first2]])
     if not exact.all():  # a hash collision: those records are decoded one by one
         keep = np.flatnonzero(exact)
         rec, hole, width = rec[keep], hole[keep], width[keep]
@@ -492,6 +511,22 @@ def _lowest_stop_byte(stops: np.ndarray) -> np.ndarray:
         return (np.bitwise_count(lowest - np.uint64(1)).astype(np.int64) + 1) >> 3
     lowest[lowest == 0] = 1
     return ((np.log2(lowest.astype(np.float64)) - 7) // 8 + 1).astype(np.int64)
+
+
+def _matches_first(
+    group: np.ndarray,
+    first: np.ndarray,
+    kind: np.ndarray,
+    la: np.ndarray,
+    lb: np.ndarray,
+    words: list[np.ndarray],
+) -> np.ndarray:
+    """Whether each record's signature equals its group's first member's, byte for byte."""
+    rep = first[group]
+    exact = (kind == kind[rep]) & (la == la[rep]) & (lb == lb[rep])
+    for w in words:
+        exact &= w == w[rep]
+    return exact
 
 
 def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -226,6 +226,13 @@ def test_bulk_decoder_matches_protobuf(tmp_path: Path, monkeypatch: pytest.Monke
         w.add_event(_event(s, _tf2_value("b" * 60, -s, dtype="float64")))
     w.close()
     paths.append(_event_file(tmp_path / "tf2"))
+    w = _torch_writer(tmp_path / "alike")  # tags equal in length and first bytes
+    for s in range(500):
+        for k in (1, 5):
+            w.add_scalar(f"metrics/acc_top{k}", s * k, s)
+            w.add_scalar(f"metrics/acc_top{k}", -s * k, s, new_style=True)
+    w.close()
+    paths.append(_event_file(tmp_path / "alike"))
     fast = [tb.read(p).frame for p in paths]
     monkeypatch.setattr(tb, "BLOCK", 37)  # many blocks, each decoding its own groups
     for p, f in zip(paths, fast, strict=True):
