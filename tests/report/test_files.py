@@ -3,6 +3,7 @@ included), and folder names that can never leave `--out`."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from logan.cli import app
-from logan.report.files import slug
+from logan.report.files import slug, write_run
 from tests.conftest import SAMPLES
 
 runner = CliRunner()
@@ -72,3 +73,18 @@ def test_slug_stays_inside_out(path):
     s = slug(path)
     assert s and "/" not in s and "\\" not in s and s not in (".", "..")
     assert len(s) <= 80 and not s.startswith(".")
+
+
+def test_run_without_training_scalars_still_gets_a_report(results, tmp_path):
+    r = results["mmengine_multistep_val"]
+    val_only = r.run.scalars[r.run.scalars["tag"].str.startswith("val/")]
+    assert len(val_only)
+    run = dataclasses.replace(r.run, scalars=val_only, config_path=None)
+    written = write_run(dataclasses.replace(r, run=run, findings=[], expected=None), tmp_path)
+    assert not list(tmp_path.glob("*.png"))
+    md = written["markdown"].read_text()
+    assert "**No training scalars**" in md and "| config | not found |" in md
+    assert "| expected schedule | none \\(no LR logged\\) |" in md
+    assert "## Plots" not in md
+    doc = json.loads(written["json"].read_text())
+    assert doc["runs"][0]["note"] == "no training scalars" and doc["runs"][0]["worst"] is None
