@@ -113,19 +113,12 @@ class _Bytes:
 
     def __init__(self, data: bytes) -> None:
         self.n = n = len(data)
-        self.u8 = np.frombuffer(data, dtype=np.uint8)
         self.u32 = np.ndarray((max(n - 3, 0),), dtype="<u4", buffer=data, strides=(1,))
         self.u64 = np.ndarray((max(n - 7, 0),), dtype="<u8", buffer=data, strides=(1,))
-        self.f64 = np.ndarray((max(n - 7, 0),), dtype="<f8", buffer=data, strides=(1,))
         base = max(n - 8, 0)
         self._tail_base = base
         tail = data[base:] + bytes(16)
         self._tail = np.ndarray((len(tail) - 7,), dtype="<u8", buffer=tail, strides=(1,))
-
-    def byte(self, idx: np.ndarray) -> np.ndarray:
-        if len(idx) == 0 or int(idx.max()) < self.n:
-            return self.u8[idx]
-        return self.u8[np.minimum(idx, self.n - 1)]
 
     def word(self, idx: np.ndarray) -> np.ndarray:
         """uint64 at each offset; bytes past the end of the buffer read as zero."""
@@ -136,29 +129,6 @@ class _Bytes:
         over = idx > self.n - 8
         out[over] = self._tail[idx[over] - self._tail_base]
         return out
-
-
-def _varint(buf: _Bytes, p: np.ndarray, live: np.ndarray, end: np.ndarray) -> tuple:
-    """Protobuf varints at offsets `p` (where `live`, ending before `end`): value, size, valid."""
-    val = np.zeros(len(p), dtype=np.uint64)
-    size = np.zeros(len(p), dtype=np.int64)
-    done = np.zeros(len(p), dtype=bool)
-    live = live & (p < end)
-    for j in range(10):
-        if not live.any():
-            break
-        b = buf.byte(p + j).astype(np.uint64)
-        val |= np.where(live, (b & np.uint64(0x7F)) << np.uint64(7 * j), np.uint64(0))
-        fin = live & (b < 0x80)
-        size[fin] = j + 1
-        done |= fin
-        live &= ~fin & (p + j + 1 < end)
-    return val, size, done
-
-
-def _length(val: np.ndarray) -> np.ndarray:
-    """Varint lengths as int64 (an absurd length wraps negative and then fails every check)."""
-    return val.view(np.int64)
 
 
 class _Decoder:
