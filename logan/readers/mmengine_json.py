@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,10 @@ from logan.tags import canonical_tag
 
 # Keys that index a record rather than being scalars of their own.
 _INDEX_KEYS = frozenset({"step", "iter", "epoch", "mode"})
+# Steps are stored as int64; a larger `step` is damage, not a training step.
+_MAX_STEP = 2**63 - 1
+# The largest integer float() converts without OverflowError (bigger ones read as infinite).
+_MAX_FLOAT_INT = int(sys.float_info.max)
 
 
 def _parse_lines(raw: bytes, path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[Skipped]]:
@@ -55,14 +60,22 @@ def _parse_lines(raw: bytes, path: Path) -> tuple[list[tuple[int, dict[str, Any]
 def _as_float(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        # JSON integers are unbounded: one past float's range is infinite, like `1e400`.
+        return (
+            float(value) if abs(value) <= _MAX_FLOAT_INT else (math.inf if value > 0 else -math.inf)
+        )
     return None
 
 
 def read(path: Path, session: int = 0) -> ReadResult:
     """Read one mmengine JSON-lines file into tidy rows; bad lines are skipped and recorded."""
     raw = Path(path).read_bytes()
+    if not raw.strip(b"\x00 \t\r\n"):
+        empty = [Skipped(str(path), "whole file", "empty file")]
+        return ReadResult(frame=build_frame([], [], [], session=session), skipped=empty)
     records, skipped = _parse_lines(raw, Path(path))
     steps: list[int] = []
     tags: list[str] = []
@@ -73,6 +86,9 @@ def read(path: Path, session: int = 0) -> ReadResult:
         step = rec.get("step", rec.get("iter"))
         if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step):
             skipped.append(Skipped(str(path), f"line {n}", "no numeric `step`"))
+            continue
+        if abs(step) > _MAX_STEP:
+            skipped.append(Skipped(str(path), f"line {n}", f"`step` out of range ({step:.3g})"))
             continue
         step = int(step)
         is_train = "lr" in rec
@@ -91,6 +107,7 @@ def read(path: Path, session: int = 0) -> ReadResult:
             if v is None:
                 if isinstance(value, dict) and key == "lr":
                     # Several optimizers: the first is the model's LR, as frameworks log it.
+                    numbers = 0
                     for i, (name, sub) in enumerate(value.items()):
                         sv = _as_float(sub)
                         if sv is not None:
@@ -98,6 +115,9 @@ def read(path: Path, session: int = 0) -> ReadResult:
                             tags.append("lr" if i == 0 else f"lr/{name}")
                             values.append(sv)
                             epochs.append(ep)
+                            numbers += 1
+                    if not numbers:
+                        bad_keys.append(key)
                     continue
                 bad_keys.append(key)
                 continue
