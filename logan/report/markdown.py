@@ -150,6 +150,7 @@ def _header(result: RunResult) -> list[str]:
 
 
 def _counts(findings: Iterable[Finding]) -> str:
+    """'2 errors, 1 warning' (or 'none')."""
     found = list(findings)
     if not found:
         return "none"

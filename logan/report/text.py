@@ -1,4 +1,5 @@
-"""The terminal summary: a table of runs (worst first), then each finding with its hint."""
+"""The terminal summary: a table of runs (worst first), then each finding with where it is, its
+cause, hint and fix, and a closing count line."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from logan.model import Analysis, Severity
-from logan.report.markdown import worst_first
+from logan.report.markdown import _counts, where, worst_first
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -42,6 +43,8 @@ def render(analysis: Analysis, console: Console) -> None:
                 f"  [{STYLE[f.severity]}]{f.severity.value:<7}[/] [bold]{f.code}[/] {f.name}: "
                 f"{escape(f.message)}"
             )
+            if where(f):
+                console.print(f"          where: {where(f)}", style="dim")
             if f.evidence.get("cause"):
                 console.print(f"          cause: {escape(str(f.evidence['cause']))}")
             if f.hint:
@@ -61,3 +64,7 @@ def render(analysis: Analysis, console: Console) -> None:
         console.print()
         for p in analysis.problems:
             console.print(f"[red]problem[/] {escape(p.path)}: {escape(p.message)}")
+    n = len(analysis.results)
+    bad = sum(1 for r in analysis.results if r.findings)
+    console.print()
+    console.print(f"{n} run(s), {bad} with findings: {_counts(analysis.findings)}", style="bold")
