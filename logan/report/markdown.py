@@ -109,7 +109,10 @@ def expected_text(result: RunResult) -> str:
         return "the config, simulated (it reproduces the logged LR)"
     match = exp.extra.get("schedule_match")
     tail = "; the config's simulation does not match the log" if match else ""
-    return f"a {exp.shape} schedule inferred from the logged LR{tail}"
+    return (
+        f"a cosine from the logged peak at step {exp.peak_step} to {exp.floor:g}, inferred from "
+        f"the log (the logged LR looks {exp.shape}){tail}"
+    )
 
 
 def _header(result: RunResult) -> list[str]:
