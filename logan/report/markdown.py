@@ -135,9 +135,8 @@ def _header(result: RunResult) -> list[str]:
     lines = [
         f"# logan report: {esc(run.path)}",
         "",
-        "| | |",
-        "|---|---|",
         f"| run | {esc(run.path)} |",
+        "|---|---|",
         f"| producer | {esc(run.producer)} |",
         f"| steps | {run.last_step if run.last_step is not None else 'none'} |",
         f"| epochs | {epochs} |",

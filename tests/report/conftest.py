@@ -3,6 +3,7 @@ them), and a helper that replaces machine-specific paths so goldens compare exac
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,14 @@ REPORT_SAMPLES = (
 @pytest.fixture(scope="session")
 def results() -> dict[str, RunResult]:
     """name -> RunResult for REPORT_SAMPLES."""
-    analysis = logan.analyze([SAMPLES / name for name in REPORT_SAMPLES])
+    # Relative paths, as a user in the repo would type them: run paths in the reports are then
+    # the same on every machine (an escaped absolute path could not be normalised reliably).
+    here = Path.cwd()
+    os.chdir(REPO)
+    try:
+        analysis = logan.analyze([f"{SAMPLES.name}/{name}" for name in REPORT_SAMPLES])
+    finally:
+        os.chdir(here)
     return {Path(r.run.path).name: r for r in analysis.results}
 
 
