@@ -9,6 +9,7 @@ still read for what only it states (epoch length `[i/N]`, max_iters, the dumped 
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pandas as pd
 
 from logan.discover import RunSpec, SessionSpec
 from logan.epochs import infer_epochs
+from logan.errors import UnreadableInput
 from logan.model import VAL_PREFIX, Run, Session, Skipped
 from logan.readers.base import ReadResult, empty_frame
 
@@ -46,6 +48,8 @@ META_SOURCES = ("mmengine_log", "mmcv_log")
 # Facts about how values were printed: they describe a source's scalars, so they are taken only
 # from the source that gave the scalars.
 VALUE_FORMAT_KEYS = ("precision", "precision_abs", "significant_digits")
+# How many files and skip reasons the message for an unreadable run names before "and N more".
+SHOWN_REASONS = 3
 
 
 def reader_for(kind: str) -> Callable[..., ReadResult]:
@@ -214,6 +218,10 @@ def load(spec: RunSpec) -> Run:
     sources: list[str] = []
     skipped: list[Skipped] = []
     meta: dict[str, Any] = {}
+    empty = _zero_length(spec)
+    if empty:
+        # Runs killed before their first log line are common; no reader needs to see them.
+        raise UnreadableInput(_nothing_read(spec, empty))
     for index, session in enumerate(spec.sessions):
         result, used = read_session(spec.producer, session, index)
         parts.append((session, result))
@@ -221,6 +229,8 @@ def load(spec: RunSpec) -> Run:
         skipped.extend(result.skipped)
         for k, v in result.meta.items():
             meta[k] = v  # later sessions state the newer facts
+    if all(result.frame.empty for _, result in parts):
+        raise UnreadableInput(_nothing_read(spec, skipped))
     table, sessions = stitch(parts)
     if spec.producer == "hf" and "hf_args_text" not in meta:
         meta.update(_hf_args(spec))
@@ -254,6 +264,35 @@ def load(spec: RunSpec) -> Run:
         max_iters=epochs.max_iters,
         skipped=tuple(skipped),
         meta=meta,
+    )
+
+
+def _zero_length(spec: RunSpec) -> list[Skipped]:
+    """A skip per file when every file of the run is zero bytes long, else nothing."""
+    files = [p for s in spec.sessions for ps in s.files.values() for p in ps]
+    for p in files:
+        try:
+            if os.stat(p).st_size:
+                return []
+        except OSError:
+            return []  # the reader reports it
+    return [Skipped(str(p), "whole file", "empty file") for p in files]
+
+
+def _nothing_read(spec: RunSpec, skipped: list[Skipped]) -> str:
+    """One line naming the run's files and why none of them gave a number."""
+    files = [p for s in spec.sessions for ps in s.files.values() for p in ps]
+    why = "; ".join(f"{Path(s.path).name} {s.where}: {s.reason}" for s in skipped[:SHOWN_REASONS])
+    more = len(skipped) - SHOWN_REASONS
+    if more > 0:
+        why += f" and {more} more"
+    names = ", ".join(_relative_sources([str(p) for p in files[:SHOWN_REASONS]], spec))
+    if len(files) > SHOWN_REASONS:
+        names += f" and {len(files) - SHOWN_REASONS} more"
+    return (
+        f"no scalars could be read from {names or 'its files'}"
+        + (f" ({why})" if why else "")
+        + "; check that these are complete training logs (empty or damaged files hold nothing)"
     )
 
 
