@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from logan.errors import NoRunsFound
 
 TIMESTAMP = re.compile(r"^\d{8}_\d{6}$")
 EVENTS_PREFIX = "events.out.tfevents."
+# Files any reader may open (besides event files): only regular files of these kinds are kept.
+LOG_SUFFIXES = (".json", ".log", ".csv", ".py", ".yaml")
 # Trees deeper than this are almost certainly symlink games or not training output.
 MAX_DEPTH = 32
 
@@ -52,18 +55,20 @@ def _is_events(name: str) -> bool:
     return name.startswith(EVENTS_PREFIX)
 
 
-def _mmengine_session(ts_dir: Path, names: set[str]) -> SessionSpec | None:
-    """A timestamp folder is an mmengine session when it holds `<ts>.log` or `vis_data/`."""
+def _mmengine_session(
+    ts_dir: Path, names: set[str], vis_names: set[str] | None
+) -> SessionSpec | None:
+    """A timestamp folder is an mmengine session when it holds `<ts>.log` or `vis_data/`.
+
+    `vis_names` are the regular files the walk found in `vis_data/` (None: no such folder).
+    """
     spec = SessionSpec(ts_dir.name)
     log = ts_dir / f"{ts_dir.name}.log"
     if f"{ts_dir.name}.log" in names and log.is_file():
         spec.add("mmengine_log", log)
     vis = ts_dir / "vis_data"
-    if vis.is_dir():
-        try:
-            entries = sorted(os.listdir(vis))
-        except OSError:
-            entries = []
+    if vis_names is not None:
+        entries = sorted(vis_names)
         own = f"{ts_dir.name}.json"
         if own in entries:
             spec.add("mmengine_json", vis / own)
@@ -109,13 +114,42 @@ def _walk(top: Path, problems: list[tuple[str, str]]) -> list[tuple[Path, list[s
             dirnames[:] = []
             continue
         key = (st.st_dev, st.st_ino)
-        if key in seen or len(p.relative_to(top).parts) > MAX_DEPTH:
-            dirnames[:] = []  # symlink loop or absurd depth
+        if key in seen:
+            dirnames[:] = []  # a symlink loop, or a folder already walked through another link
+            continue
+        if len(p.relative_to(top).parts) > MAX_DEPTH:
+            dirnames[:] = []
+            problems.append(
+                (str(p), f"more than {MAX_DEPTH} folders deep: not searched; give it directly")
+            )
             continue
         seen.add(key)
         dirnames.sort()
-        out.append((p, dirnames, sorted(filenames)))
+        out.append((p, dirnames, sorted(_regular_logs(p, filenames, problems))))
     return out
+
+
+def _is_log_name(name: str) -> bool:
+    return _is_events(name) or name.endswith(LOG_SUFFIXES)
+
+
+def _regular_logs(folder: Path, names: list[str], problems: list[tuple[str, str]]) -> list[str]:
+    """Drop log-named entries that are not regular files: reading a pipe would block forever and
+    a link to /dev/zero would never end."""
+    kept = []
+    for name in names:
+        if _is_log_name(name):
+            try:
+                regular = stat.S_ISREG(os.stat(folder / name).st_mode)
+            except OSError:
+                regular = False
+            if not regular:
+                problems.append(
+                    (str(folder / name), "not a regular file (a pipe, device or broken link)")
+                )
+                continue
+        kept.append(name)
+    return kept
 
 
 def discover(paths: list[str | Path]) -> Discovery:
@@ -127,7 +161,11 @@ def discover(paths: list[str | Path]) -> Discovery:
         if not given.exists():
             problems.append((given_text, "no such file or folder; check the path"))
             continue
-        found = _discover_one(given, given_text, problems)
+        try:
+            found = _discover_one(given, given_text, problems)
+        except NoRunsFound as exc:  # one odd argument must not stop the others
+            problems.append((given_text, str(exc).removeprefix(f"{given_text}: ")))
+            continue
         runs.extend(found)
     # The same run reached from two arguments is analysed once.
     unique: dict[Path, RunSpec] = {}
@@ -139,8 +177,16 @@ def discover(paths: list[str | Path]) -> Discovery:
 def _discover_one(given: Path, given_text: str, problems: list[tuple[str, str]]) -> list[RunSpec]:
     if given.is_file():
         return _single_file(given, given_text)
+    if not given.is_dir():
+        problems.append((given_text, "not a regular file or folder (a pipe or device)"))
+        return []
     walked = _walk(given, problems)
     by_dir = {p: (set(files), dirs) for p, dirs, files in walked}
+    # Sub-folders per folder, in walk order: finding what lies under a folder then costs its
+    # subtree, not every folder walked (tens of thousands of run folders stay linear).
+    children: dict[Path, list[Path]] = {}
+    for p in by_dir:
+        children.setdefault(p.parent, []).append(p)
     claimed: set[Path] = set()
     runs: list[RunSpec] = []
 
@@ -154,7 +200,8 @@ def _discover_one(given: Path, given_text: str, problems: list[tuple[str, str]])
             continue
         if any(f.endswith(".log.json") for f in files):
             continue  # mmcv 1.x keeps `<ts>.log.json` in the work_dir itself; handled below
-        spec = _mmengine_session(p, files)
+        vis = by_dir.get(p / "vis_data")
+        spec = _mmengine_session(p, files, None if vis is None else vis[0])
         if spec is None:
             continue
         # The work_dir is the parent, unless the user pointed at the timestamp folder itself.
@@ -197,17 +244,18 @@ def _discover_one(given: Path, given_text: str, problems: list[tuple[str, str]])
         ):
             continue  # the output dir's own state is the complete one
         out_dir = p.parent if p.name.startswith("checkpoint-") else p
-        if any(q == out_dir for q in claimed):
+        if out_dir in claimed:
             continue
-        state = _newest_state(out_dir, by_dir)
+        state = _newest_state(out_dir, by_dir, children)
         s = SessionSpec(out_dir.name)
         s.add("hf_state", state)
-        for q, (qfiles, _d) in by_dir.items():
-            if _is_under(q, out_dir):
-                for f in qfiles:
-                    if _is_events(f):
-                        s.add("events", q / f)
-                claimed.add(q)
+        for q in _subtree(out_dir, children):
+            if q not in by_dir:
+                continue  # the output dir above a checkpoint folder the user gave
+            for f in by_dir[q][0]:
+                if _is_events(f):
+                    s.add("events", q / f)
+            claimed.add(q)
         runs.append(RunSpec(out_dir, disp(out_dir), "hf", [s]))
         claimed.add(out_dir)
 
@@ -227,7 +275,7 @@ def _discover_one(given: Path, given_text: str, problems: list[tuple[str, str]])
 
     # 5. Any other folder with event files: one run per folder, one session per file.
     for p, (files, _dirs) in by_dir.items():
-        if p in claimed or any(_is_under(p, c) for c in claimed if c != given):
+        if p in claimed or any(a in claimed and a != given for a in p.parents):
             continue
         events = [f for f in files if _is_events(f)]
         if not events:
@@ -255,24 +303,28 @@ def _event_sort_key(name: str) -> tuple[int, str]:
         return (0, name)
 
 
-def _is_under(p: Path, root: Path) -> bool:
-    try:
-        p.relative_to(root)
-        return True
-    except ValueError:
-        return False
+def _subtree(root: Path, children: dict[Path, list[Path]]) -> list[Path]:
+    """`root` and every walked folder below it, in walk order."""
+    out: list[Path] = []
+    stack = [root]
+    while stack:
+        p = stack.pop()
+        out.append(p)
+        stack.extend(reversed(children.get(p, [])))
+    return out
 
 
-def _newest_state(out_dir: Path, by_dir: dict[Path, tuple[set[str], list[str]]]) -> Path:
+def _newest_state(
+    out_dir: Path,
+    by_dir: dict[Path, tuple[set[str], list[str]]],
+    children: dict[Path, list[Path]],
+) -> Path:
     if "trainer_state.json" in by_dir.get(out_dir, (set(), []))[0]:
         return out_dir / "trainer_state.json"
     best: tuple[int, Path] | None = None
-    for q, (files, _d) in by_dir.items():
-        if (
-            q.parent == out_dir
-            and q.name.startswith("checkpoint-")
-            and "trainer_state.json" in files
-        ):
+    for q in children.get(out_dir, []):
+        files = by_dir[q][0]
+        if q.name.startswith("checkpoint-") and "trainer_state.json" in files:
             try:
                 n = int(q.name.split("-", 1)[1])
             except ValueError:
