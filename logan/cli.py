@@ -197,10 +197,12 @@ def check(
         limits,
     )
     if not analysis.results:
-        reasons = "; ".join(f"{p.path}: {p.message}" for p in analysis.problems)
+        if analysis.problems:
+            for p in analysis.problems:  # one line per problem, as when some runs are readable
+                typer.echo(f"logan: {p.path}: {p.message}", err=True)
+            raise typer.Exit(2)
         _fail(
-            reasons
-            or f"no training runs found under {', '.join(map(str, paths))}; "
+            f"no training runs found under {', '.join(map(str, paths))}; "
             "give a mmengine work_dir, an HF output dir, a Lightning version folder or log files"
         )
     if out is not None:

@@ -104,12 +104,6 @@ def test_a_broken_run_changes_nothing_about_the_others(
         assert list(problems) == ["broken"], doc["problems"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.py: when no run is readable, `check` joins every problem into one line "
-    "('; '-separated) instead of printing one line per problem as it does when some runs are "
-    "readable",
-)
 def test_only_broken_runs_exit_2_with_one_line_each(tmp_path: Path) -> None:
     _broken("all-garbage", tmp_path / "a")
     _broken("empty-mmengine", tmp_path / "b")
