@@ -20,6 +20,10 @@ from logan.tags import canonical_tag
 
 # Keys that index a record rather than being scalars of their own.
 _INDEX_KEYS = frozenset({"step", "iter", "epoch", "mode"})
+# A record longer than this is damage, not a log line (mmengine writes a few hundred bytes per
+# iteration, a few KB for a validation line with many metrics): it is skipped unparsed, so that
+# a file that is one giant line costs its size in memory, not ten times that.
+MAX_LINE_BYTES = 1 << 20
 # Steps are stored as int64; a larger `step` is damage, not a training step.
 _MAX_STEP = 2**63 - 1
 # The largest integer float() converts without OverflowError (bigger ones read as infinite).
@@ -31,17 +35,23 @@ def _parse_lines(raw: bytes, path: Path) -> tuple[list[tuple[int, dict[str, Any]
 
     Python's json accepts mmengine's bare NaN/Infinity tokens, which strict parsers reject.
     """
-    text = raw.decode("utf-8", errors="replace")
-    lines = text.splitlines()
-    numbered = [(i + 1, ln) for i, ln in enumerate(lines) if ln.strip()]
+    skipped: list[Skipped] = []
+    numbered: list[tuple[int, str]] = []
+    # Split on newlines only: `str.splitlines` would also cut at \r, \x1c or U+2028, which a
+    # damaged (or valid: inside a JSON string) line can hold.
+    for i, line in enumerate(raw.split(b"\n")):
+        if len(line) > MAX_LINE_BYTES:
+            reason = f"line too long ({len(line):,} bytes): not parsed"
+            skipped.append(Skipped(str(path), f"line {i + 1}", reason))
+        elif line.strip():
+            numbered.append((i + 1, line.decode("utf-8", errors="replace")))
     try:
         objs = json.loads("[" + ",".join(ln for _, ln in numbered) + "]")
         if all(isinstance(o, dict) for o in objs):
-            return [(n, o) for (n, _), o in zip(numbered, objs, strict=True)], []
+            return [(n, o) for (n, _), o in zip(numbered, objs, strict=True)], skipped
     except (ValueError, RecursionError):
         pass
     records: list[tuple[int, dict[str, Any]]] = []
-    skipped: list[Skipped] = []
     for n, ln in numbered:
         try:
             obj = json.loads(ln)
