@@ -427,3 +427,18 @@ def test_scan_frames_counts_records(small_file: Path) -> None:
     frames = scan_frames(data)
     assert [int(o) for o in frames.offsets] == [o for o, _ in _records(small_file)]
     assert frames.damaged == []
+
+
+def test_bulk_walk_and_crcs_equal_one_by_one(file_3000: Path) -> None:
+    from google_crc32c import value
+
+    from logan.readers import _tfrecord as tr
+
+    data = file_3000.read_bytes()
+    walked, stop, segments = tr._walk(data, tr._Views(data), 0, 10**9)
+    assert walked.tolist() == [o for o, _ in _records(file_3000)] and stop == len(data)
+    assert sum(count for _, _, count in segments) > 2900  # most records were predicted
+    lens = np.diff(np.append(walked, stop)) - 16
+    crcs = tr._data_crcs(data, walked, lens, segments)
+    pairs = zip(walked.tolist(), lens.tolist(), strict=True)
+    assert crcs.tolist() == [value(data[o + 12 : o + 12 + n]) for o, n in pairs]
