@@ -1,0 +1,67 @@
+"""Extreme but well-formed values through the whole pipeline (read, check, every report format,
+plots): NaN, infinities, 1e308, denormals, zeros, a negative LR, one point, repeated, negative,
+huge and sparse steps. No crash, and the run is analysed rather than dropped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.robustness import corpus, harness
+
+N = 60
+
+
+def _records(lr, loss, step=lambda i: i) -> list[str]:  # type: ignore[no-untyped-def]
+    return [
+        json.dumps({"lr": lr(i), "loss": loss(i), "time": 0.1, "step": step(i)})
+        for i in range(1, N)
+    ]
+
+
+CASES = {
+    "nan": _records(lambda i: float("nan"), lambda i: float("nan")),
+    "inf": _records(lambda i: float("inf"), lambda i: float("-inf")),
+    "huge-loss": _records(lambda i: 0.1, lambda i: 1e308),
+    "huge-both": _records(lambda i: 1e308, lambda i: -1e308),
+    "denormal": _records(lambda i: 5e-324, lambda i: 5e-324),
+    "zero": _records(lambda i: 0.0, lambda i: 0.0),
+    "negative-lr": _records(lambda i: -0.1 * i, lambda i: 1.0),
+    "one-step-repeated": _records(lambda i: 0.1 * i, lambda i: 1.0, lambda i: 5),
+    "negative-steps": _records(lambda i: 0.1, lambda i: 1.0, lambda i: -i),
+    "huge-steps": _records(lambda i: 0.1, lambda i: 1.0, lambda i: 2**62 - i),
+    "sparse-steps": _records(lambda i: 0.1 / i, lambda i: 1.0, lambda i: i * 10**15),
+    "one-point": _records(lambda i: 0.1, lambda i: 1.0)[:1],
+    "mixed": _records(
+        lambda i: [0.1, float("nan"), 1e300, -1e300, 0.0][i % 5],
+        lambda i: [1.0, float("inf")][i % 2],
+    ),
+}
+_PLOT_OVERFLOW = pytest.mark.xfail(
+    strict=True,
+    reason="report/plots.py: a curve reaching +-1e308 makes matplotlib's tick locator raise "
+    "ValueError('arange: cannot compute length') in plots.save -> fig.savefig; `check --out` "
+    "and `report` crash (the `logan` entry point prints 'internal error' and exits 2)",
+)
+_NEGATIVE_LR = pytest.mark.xfail(
+    strict=True,
+    reason="schedule/from_logs.py: find_peak indexes an empty array when every LR is negative "
+    "(IndexError); `check` drops the run as 'could not be analysed', `report` crashes",
+)
+MARKS = {"huge-loss": _PLOT_OVERFLOW, "huge-both": _PLOT_OVERFLOW, "negative-lr": _NEGATIVE_LR}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=MARKS[n]) if n in MARKS else n for n in CASES]
+)
+def test_extreme_values_through_every_output(tmp_path: Path, name: str) -> None:
+    root = corpus.place("json", ("\n".join(CASES[name]) + "\n").encode(), tmp_path / name)
+    corpus.tried("values/pipeline")
+    res = harness.cli("check", root, "-q", "-f", "json", "--out", tmp_path / "out")
+    doc = json.loads(res.stdout)  # strict JSON: non-finite numbers written as null
+    assert [Path(r["path"]).name for r in doc["runs"]] == [name] and not doc["problems"]
+    assert (tmp_path / "out" / "index.html").exists()
+    res = harness.cli("report", root, "--out", tmp_path / "report")
+    assert (tmp_path / "report" / "report.md").exists()
