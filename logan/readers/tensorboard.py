@@ -161,7 +161,7 @@ class _Decoder:
             slow_mask[fast.records] = False
             blocks.append((fast, *self._check_groups(fast, slow_mask)))
         rows: list[_Row] = []
-        pending: list[_Row] = []  # tensor values without metadata: scalars only if the tag is
+        pending: list[_Row] = []  # tensors without metadata: scalars if their tag's plugin is
         for r in np.flatnonzero(slow_mask).tolist():
             self._slow_record(r, int(starts[r]), int(ends[r]), rows, pending)
         # TF1 writers strip a tag's metadata after its first value: resolve those now.
@@ -252,12 +252,11 @@ class _Decoder:
         quiet: bool = False,
     ) -> bool:
         """Decode one record with protobuf, appending its scalar values; False if it is broken."""
-        from google.protobuf.message import DecodeError
         from tensorboard.compat.proto.event_pb2 import Event
 
         try:
             ev = Event.FromString(self.data[start:end])
-        except (DecodeError, ValueError, RecursionError) as exc:
+        except Exception as exc:  # DecodeError mostly; whatever the bytes, never raise
             if not quiet:
                 where = start - HEADER
                 self.failures.append((where, f"record does not decode as an Event: {exc}"))
@@ -297,12 +296,11 @@ class _Decoder:
 
     def _hparams(self, content: bytes) -> None:
         from google.protobuf.json_format import MessageToDict
-        from google.protobuf.message import DecodeError
         from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 
         try:
             data = HParamsPluginData.FromString(content)
-        except DecodeError:
+        except Exception:  # DecodeError mostly: hparams are a nicety, never worth a failure
             return
         if data.WhichOneof("data") != "session_start_info":
             return
