@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ SETTINGS = settings(
     max_examples=120,
     deadline=None,
     derandomize=True,
+    database=None,  # the same examples on every machine, no replay of old failures
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
@@ -62,7 +64,8 @@ def test_text_truncation_at_every_byte_of_six_train_lines(tmp_path: Path) -> Non
 
 @SETTINGS
 @given(
-    offset=st.integers(_line_start(FIRST_TRAIN), _line_start(LAST_TRAIN + 1) - 2),
+    # From the second train line: damage to the first is test_text_damaged_first_line below.
+    offset=st.integers(_line_start(FIRST_TRAIN + 1), _line_start(LAST_TRAIN + 1) - 2),
     bit=st.integers(0, 7),
 )
 def test_text_flip_costs_at_most_its_lines(tmp_path: Path, offset: int, bit: int) -> None:
@@ -73,6 +76,22 @@ def test_text_flip_costs_at_most_its_lines(tmp_path: Path, offset: int, bit: int
     got = _rows(_read("text", tmp_path, corpus.flip(TEXT, offset, bit)))
     want = _rows(_read("text", tmp_path, blank))
     assert not want - got, want - got
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="readers/mmengine_text.py: TextLogParser.add() works out which values are numbers "
+    "once per key layout, from the first line of that layout; one unreadable lr in the first "
+    "train line (`2.0000d-09`) drops lr from every later line (89 of 90 lr rows), silently",
+)
+def test_text_damaged_first_line(tmp_path: Path) -> None:
+    lines = list(TEXT_LINES)
+    lines[FIRST_TRAIN] = lines[FIRST_TRAIN].replace(b"e-09", b"d-09")
+    corpus.tried("text/first-line")
+    got = _rows(_read("text", tmp_path, b"\n".join(lines)))
+    blank = b"\n".join(b"" if n == FIRST_TRAIN else ln for n, ln in enumerate(TEXT_LINES))
+    want = _rows(_read("text", tmp_path, blank))
+    assert not want - got, f"{sum((want - got).values())} rows lost"
 
 
 def test_text_junk_and_non_finite_values(tmp_path: Path) -> None:
