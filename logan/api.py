@@ -22,8 +22,14 @@ from logan.schedule.expected import build_expected
 
 def analyze_run(run: Run, rules: list[Rule] | None = None) -> RunResult:
     """Expected schedule and checks for one already-loaded run."""
-    expected = build_expected(run)
-    return RunResult(run=run, findings=run_checks(run, expected, rules), expected=expected)
+    errors: list[str] = []
+    try:
+        expected = build_expected(run)
+    except Exception as exc:  # noqa: BLE001 - a bug here costs the expectation, not the run
+        expected = None
+        errors.append(f"expected schedule failed ({type(exc).__name__}: {exc}); please report")
+    findings = run_checks(run, expected, rules, errors)
+    return RunResult(run=run, findings=findings, expected=expected, errors=errors)
 
 
 def _analyze_spec(
@@ -87,6 +93,7 @@ def analyze(
                 problems.append(outcome)
             else:
                 results.append(outcome)
+                problems.extend(Problem(outcome.run.path, e) for e in outcome.errors)
     finally:
         if pool is not None:
             pool.shutdown()

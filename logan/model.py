@@ -130,6 +130,8 @@ class RunResult:
     run: Run
     findings: list[Finding]
     expected: Any = None  # logan.schedule.Expected, when one could be built
+    # Checks that failed on this run (a bug in logan, not in the run): reported as problems.
+    errors: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -87,11 +87,21 @@ def selected(
     return out
 
 
-def run_checks(run: Run, expected: object, rules: list[Rule] | None = None) -> list[Finding]:
-    """Run the rules over one run; findings sorted by severity then step."""
+def run_checks(
+    run: Run, expected: object, rules: list[Rule] | None = None, errors: list[str] | None = None
+) -> list[Finding]:
+    """Run the rules over one run; findings sorted by severity then step.
+
+    A rule that raises is a bug in logan: it costs that rule on that run (described in `errors`),
+    never the run's other findings.
+    """
     findings: list[Finding] = []
     for r in rules if rules is not None else selected():
-        findings.extend(r.check(run, expected))
+        try:
+            findings.extend(r.check(run, expected))
+        except Exception as exc:  # noqa: BLE001
+            if errors is not None:
+                errors.append(f"rule {r.code} failed ({type(exc).__name__}: {exc}); please report")
     findings.sort(key=lambda f: (-f.severity.rank, f.step if f.step is not None else -1, f.code))
     return findings
 

@@ -90,7 +90,7 @@ def classify_shape(
 def find_peak(values: np.ndarray) -> int:
     """Index of the post-warmup peak: the first point within REL_EQUAL of the maximum."""
     top = float(np.nanmax(values))
-    return int(np.nonzero(values >= top * (1 - REL_EQUAL))[0][0])
+    return int(np.nonzero(values >= top - abs(top) * REL_EQUAL)[0][0])
 
 
 def cosine(steps: np.ndarray, start: int, end: int, peak: float, floor: float) -> np.ndarray:

@@ -45,12 +45,7 @@ _PLOT_OVERFLOW = pytest.mark.xfail(
     "ValueError('arange: cannot compute length') in plots.save -> fig.savefig; `check --out` "
     "and `report` crash (the `logan` entry point prints 'internal error' and exits 2)",
 )
-_NEGATIVE_LR = pytest.mark.xfail(
-    strict=True,
-    reason="schedule/from_logs.py: find_peak indexes an empty array when every LR is negative "
-    "(IndexError); `check` drops the run as 'could not be analysed', `report` crashes",
-)
-MARKS = {"huge-loss": _PLOT_OVERFLOW, "huge-both": _PLOT_OVERFLOW, "negative-lr": _NEGATIVE_LR}
+MARKS = {"huge-loss": _PLOT_OVERFLOW, "huge-both": _PLOT_OVERFLOW}
 
 
 @pytest.mark.parametrize(
