@@ -187,7 +187,7 @@ def _load_config(
 ) -> tuple[dict[str, Any] | None, str | None, str | None]:
     """The run's config as data, never executed: newest session's dump, work_dir's, the log's."""
     try:
-        from logan.schedule.config import load_config
+        from logan.schedule.config import MAX_CONFIG_CHARS, load_config
     except ImportError:  # pragma: no cover - the schedule package is part of logan
         return None, None, None
     # The work_dir's dump carries the user's config file name (what a fix diff should name);
@@ -197,6 +197,8 @@ def _load_config(
         candidates.extend(s.files.get("config", []))
     for path in candidates:
         try:
+            if path.stat().st_size > 4 * MAX_CONFIG_CHARS:
+                continue  # not a config (a .py that big would only cost memory to read)
             text = path.read_text(encoding="utf-8", errors="replace")
             return load_config(text), str(path), text
         except Exception:  # noqa: BLE001 - a bad config is "no config", never a crash

@@ -5,7 +5,6 @@ a child process)."""
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -20,6 +19,31 @@ SMALL_MB = 5
 BIG_MB = 200
 # Seconds for a 5 MB line on a loaded CI machine.
 SMALL_SECONDS = 20
+
+
+# Runs `logan ARGS` and prints the process's own peak RSS (KiB on Linux) on stderr at exit.
+_MEASURED = (
+    "import atexit, resource, sys\n"
+    "atexit.register(lambda: print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+    " file=sys.stderr))\n"
+    "sys.argv = ['logan', *sys.argv[1:]]\n"
+    "from logan.cli import main\n"
+    "main()\n"
+)
+
+
+def _logan_peak_mb(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run logan in a child process; its result and its peak memory in MB."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURED, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=corpus.REPO,
+    )
+    peak = [ln for ln in proc.stderr.splitlines() if ln.startswith("PEAK ")]
+    assert peak, proc.stderr[-2000:]
+    return proc, int(peak[-1].split()[1]) / 1024
 
 
 def _giant_record(mb: int) -> bytes:
@@ -109,20 +133,28 @@ def test_text_log_with_lost_newlines(tmp_path: Path) -> None:
 def test_memory_stays_near_the_file_size_on_a_200_mb_line(tmp_path: Path) -> None:
     root = corpus.place("json", b"", tmp_path / "run")
     (path,) = root.rglob("*.json")
-    with path.open("wb") as f:  # written in pieces: a forked child starts with this process's RSS
+    with path.open("wb") as f:  # in pieces: no 200 MB object in this process
         f.write(b'{"lr": 0.1, "loss": 1.0, "step": 7, "junk": [1.5')
         for _ in range(BIG_MB):
             f.write(b",1.5" * ((1 << 20) // 4))
         f.write(b"]}")
     corpus.tried("huge/200mb")
-    proc = subprocess.run(
-        [sys.executable, "-m", "logan", "check", str(root), "-q"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    proc, peak_mb = _logan_peak_mb("check", str(root), "-q")
     assert proc.returncode == 2 and "too long" in proc.stderr
     assert "Traceback" not in proc.stderr
     # The file once, plus the interpreter with numpy/pandas (about 150 MB), plus slack.
     assert peak_mb < BIG_MB + 400, f"peak {peak_mb:.0f} MB"
+
+
+def test_a_huge_file_named_like_a_config_is_not_read(tmp_path: Path) -> None:
+    """A 300 MB (sparse) `.py` beside the logs: logan neither reads it nor loses the run."""
+    import shutil
+
+    root = tmp_path / "run"
+    shutil.copytree(corpus.SAMPLES / "mmengine_plateau_e4", root)
+    with (root / "aaa_huge.py").open("wb") as f:  # sorts before the real dump
+        f.truncate(300 << 20)
+    corpus.tried("huge/config")
+    proc, peak_mb = _logan_peak_mb("check", str(root), "-q")
+    assert proc.returncode == 1 and "LR001" in proc.stdout, proc.stderr
+    assert peak_mb < 300, f"peak {peak_mb:.0f} MB"
