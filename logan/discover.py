@@ -201,12 +201,12 @@ def _discover_one(given: Path, given_text: str, problems: list[tuple[str, str]])
         if any(f.endswith(".log.json") for f in files):
             continue  # mmcv 1.x keeps `<ts>.log.json` in the work_dir itself; handled below
         vis = by_dir.get(p / "vis_data")
-        spec = _mmengine_session(p, files, None if vis is None else vis[0])
-        if spec is None:
+        session = _mmengine_session(p, files, None if vis is None else vis[0])
+        if session is None:
             continue
         # The work_dir is the parent, unless the user pointed at the timestamp folder itself.
         workdir = p if p == given else p.parent
-        sessions_by_workdir.setdefault(workdir, []).append(spec)
+        sessions_by_workdir.setdefault(workdir, []).append(session)
         claimed.add(p)
         claimed.add(p / "vis_data")
     for workdir, sessions in sorted(sessions_by_workdir.items()):

@@ -205,10 +205,10 @@ def _load_config(
             continue
     if meta.get("config"):
         return dict(meta["config"]), None, None
-    text = meta.get("config_text")
-    if text:
+    logged = meta.get("config_text")
+    if logged:
         try:
-            return load_config(text), None, text
+            return load_config(logged), None, logged
         except Exception:  # noqa: BLE001
             return None, None, None
     return None, None, None
