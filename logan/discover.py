@@ -86,15 +86,23 @@ def _mmengine_session(
     return spec if spec.files else None
 
 
+def printable(text: str) -> str:
+    """A path for people: bytes of a file name that are not UTF-8 (which Python keeps as lone
+    surrogates) become U+FFFD, so that every report can write, print and draw the name."""
+    if text.isascii():
+        return text
+    return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+
+
 def _display(path: Path, given: Path, given_text: str) -> str:
     """The path as the user would write it: relative to what they typed."""
     try:
         rel = path.relative_to(given)
     except ValueError:
-        return str(path)
+        return printable(str(path))
     if str(rel) == ".":
-        return given_text.rstrip("/") or given_text
-    return str(Path(given_text) / rel)
+        return printable(given_text.rstrip("/") or given_text)
+    return printable(str(Path(given_text) / rel))
 
 
 def _walk(top: Path, problems: list[tuple[str, str]]) -> list[tuple[Path, list[str], list[str]]]:
@@ -171,7 +179,7 @@ def discover(paths: list[str | Path]) -> Discovery:
     unique: dict[Path, RunSpec] = {}
     for r in runs:
         unique.setdefault(r.root.resolve(), r)
-    return Discovery(list(unique.values()), problems)
+    return Discovery(list(unique.values()), [(printable(p), m) for p, m in problems])
 
 
 def _discover_one(given: Path, given_text: str, problems: list[tuple[str, str]]) -> list[RunSpec]:
@@ -363,4 +371,4 @@ def _single_file(path: Path, given_text: str) -> list[RunSpec]:
             "events.out.tfevents.*, trainer_state.json, metrics.csv); "
             "give a file or folder of those"
         )
-    return [RunSpec(path, given_text, producer, [s])]
+    return [RunSpec(path, printable(given_text), producer, [s])]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from logan.discover import RunSpec, SessionSpec
+from logan.discover import RunSpec, SessionSpec, printable
 from logan.epochs import infer_epochs
 from logan.errors import UnreadableInput
 from logan.model import VAL_PREFIX, Run, Session, Skipped
@@ -256,15 +256,16 @@ def load(spec: RunSpec) -> Run:
         path=spec.display,
         root=spec.root,
         producer=spec.producer,
-        sources=tuple(_relative_sources(sources, spec)),
+        sources=tuple(printable(s) for s in _relative_sources(sources, spec)),
         scalars=table,
         sessions=tuple(sessions),
         config=config,
-        config_path=config_path,
+        config_path=None if config_path is None else printable(config_path),
         epoch_length=epochs.epoch_length,
         max_epochs=epochs.max_epochs,
         max_iters=epochs.max_iters,
-        skipped=tuple(skipped),
+        # Paths as people read them: a name that is not UTF-8 must not break a report.
+        skipped=tuple(Skipped(printable(k.path), k.where, printable(k.reason)) for k in skipped),
         meta=meta,
     )
 
@@ -291,7 +292,7 @@ def _nothing_read(spec: RunSpec, skipped: list[Skipped]) -> str:
     names = ", ".join(_relative_sources([str(p) for p in files[:SHOWN_REASONS]], spec))
     if len(files) > SHOWN_REASONS:
         names += f" and {len(files) - SHOWN_REASONS} more"
-    return (
+    return printable(
         f"no scalars could be read from {names or 'its files'}"
         + (f" ({why})" if why else "")
         + "; check that these are complete training logs (empty or damaged files hold nothing)"

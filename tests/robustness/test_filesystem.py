@@ -178,3 +178,22 @@ def test_one_gigabyte_event_file(tmp_path: Path) -> None:
     res = harness.cli("check", path.parent, "-q", "-f", "json")
     assert time.monotonic() - start < 600
     assert res.exit_code in (0, 1)
+
+
+def test_folder_names_that_are_not_utf8(tmp_path: Path) -> None:
+    """Names from another machine's encoding: every output is written, the bytes shown as U+FFFD."""
+    top = Path(os.fsdecode(bytes(tmp_path) + b"/runs_\xff\xfe"))
+    _copy("lightning_cycles", top / os.fsdecode(b"ok_\xe9t\xe9"))
+    damaged = _copy("mmengine_resume", top / os.fsdecode(b"cut_\xc3"))
+    for p in damaged.glob("*/vis_data/2*.json"):
+        p.write_bytes(p.read_bytes()[:-50])
+    corpus.place("json", b"", top / os.fsdecode(b"empty_\x80"))
+    out = tmp_path / "out"
+    corpus.tried("fs/not-utf8", 3)
+    res = harness.cli("check", top, "-q", "-f", "json", "--out", out)
+    doc = json.loads(res.stdout)
+    assert len(doc["runs"]) == 2 and len(doc["problems"]) == 1
+    assert all("\ufffd" in r["path"] for r in doc["runs"])
+    assert "\ufffd" in doc["problems"][0]["path"]
+    assert len(list(out.rglob("report.html"))) == 2
+    assert "\ufffd\ufffd" in (out / "index.md").read_text(encoding="utf-8")
