@@ -153,7 +153,7 @@ class _Decoder:
         starts = self.frames.offsets + HEADER
         ends = starts + self.frames.lengths
         nrec = len(starts)
-        buf = _Bytes(self.data) if nrec else None
+        buf = _Bytes(self.data)
         slow_mask = np.ones(nrec, dtype=bool)
         blocks = []
         for lo in range(0, nrec, BLOCK):
