@@ -34,8 +34,8 @@ SCALARS_PLUGIN = "scalars"
 # one: such tags are rare, and every 8 bytes of signature costs one numpy pass over all records.
 MAX_SIGNATURE = 128
 # Records decoded per numpy pass: each pass gathers from every record, so a block whose bytes
-# (about 50 per record) stay in the CPU cache makes the later passes cheap.
-BLOCK = 8192
+# (about 50 per record, ~0.8 MB) stay in the L2 cache makes the later passes cheap.
+BLOCK = 16384
 
 # Layouts decoded in bulk: the bytes that follow the tag inside a Summary.Value, then the width of
 # the little-endian float that follows them. Anything after the float (metadata) is part of the
