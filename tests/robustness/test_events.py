@@ -174,3 +174,24 @@ def test_one_flipped_byte_in_a_3000_point_file_loses_one_point(tmp_path: Path) -
     assert skip.where == f"offset {mid[0]}" and "CRC" in skip.reason
     (rn,) = [f for f in result.findings if f.code == "RN001"]
     assert f"offset {mid[0]}" in rn.message
+
+
+@pytest.mark.parametrize("order", ["twice", "second-half-first", "restart-mid-file"])
+def test_duplicate_and_backwards_records(tmp_path: Path, order: str) -> None:
+    """Records repeated or out of order (a file appended to twice, a restart writing into the
+    same file): every record is still read, none is reported as damage."""
+    head = SPANS[5][0]  # file_version, hp_metric and the hparams records come first
+    half = len(SPANS) // 2
+    middle = SPANS[half][0]
+    if order == "twice":
+        data, rows = DATA + DATA[head:], TOTAL + sum(ROWS[5:])
+    elif order == "second-half-first":
+        data, rows = DATA[:head] + DATA[middle:] + DATA[head:middle], TOTAL
+    else:
+        data, rows = DATA[:middle] + DATA[head:], sum(ROWS[:half]) + sum(ROWS[5:])
+    corpus.tried("events/order")
+    result = _read(tmp_path, data)
+    assert len(result.frame) == rows and result.skipped == []
+    root = corpus.place("events", data, tmp_path / "run")
+    (analysed,) = harness.analyze(root).results
+    assert len(analysed.run.scalars) == rows

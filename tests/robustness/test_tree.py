@@ -113,3 +113,17 @@ def test_only_broken_runs_exit_2_with_one_line_each(tmp_path: Path) -> None:
     lines = res.stderr.strip().splitlines()
     assert lines[0].startswith(f"logan: {tmp_path / 'a' / 'broken'}: ")
     assert len(lines) == 2, lines
+
+
+def test_parallel_jobs_give_the_same_answer_on_a_broken_tree(tmp_path: Path) -> None:
+    """Broken runs in worker processes: the same runs, findings and problems as with one job."""
+    tree = tmp_path / "tree"
+    for name in RUNS[:3]:
+        shutil.copytree(corpus.SAMPLES / name, tree / name)
+    for kind in ("all-garbage", "half-json"):
+        _broken(kind, tree / kind)
+    corpus.tried("tree/jobs", 2)
+    one = harness.cli("check", tree, "-q", "-f", "json", "--fail-on", "never")
+    two = harness.cli("check", tree, "-q", "-f", "json", "--fail-on", "never", "--jobs", "2")
+    assert json.loads(one.stdout) == json.loads(two.stdout)
+    assert one.stderr == two.stderr
