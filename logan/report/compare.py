@@ -20,7 +20,7 @@ def overlay_figure(results: list[RunResult], tag: str, ylabel: str) -> Figure | 
     drawn = 0
     for r in results:
         s = r.run.series(tag)
-        s = s[np.isfinite(s.to_numpy())]
+        s = plots._finite(s)
         if s.empty:
             continue
         if tag != "lr" and len(s) >= 5:

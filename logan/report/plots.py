@@ -59,6 +59,9 @@ SCALAR_FINDINGS: dict[str, tuple[str, ...]] = {
     "data_time": ("TP",),
     "grad_norm": ("LS002",),
 }
+# Larger magnitudes are drawn like non-finite values: matplotlib's tick locator overflows on an
+# axis that reaches ~1e308 (a diverged loss can get there).
+PLOT_MAX = 1e300
 # PNG metadata: no matplotlib version, so the bytes depend only on the data.
 PNG_METADATA: dict[str, Any] = {"Software": None}
 
@@ -79,7 +82,10 @@ def _short(text: str, limit: int = 70) -> str:
 
 
 def _finite(s: pd.Series) -> pd.Series:
-    return s[np.isfinite(s.to_numpy(dtype="float64"))]
+    """The points a plot can draw: finite and within PLOT_MAX."""
+    v = s.to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        return s[np.isfinite(v) & (np.abs(v) <= PLOT_MAX)]
 
 
 def lr_scale(values: Iterable[float]) -> str:
@@ -124,7 +130,7 @@ def _apply_lr_scale(ax: Axes, values: np.ndarray, scale: str) -> None:
         return
     positive = values[np.isfinite(values) & (values > 0)]
     if scale == "symlog":
-        linthresh = 10.0 ** math.floor(math.log10(float(positive.min())))
+        linthresh = max(10.0 ** math.floor(math.log10(float(positive.min()))), 1e-300)
         ax.set_yscale("symlog", linthresh=linthresh, linscale=0.5)
         ax.set_ylim(bottom=0)
     else:
@@ -382,7 +388,7 @@ def loss_figure(result: RunResult) -> Figure | None:
     if len(finite) >= 5:
         sm = smooth(finite)
         ax.plot(sm.index, sm.to_numpy(), color=LOSS_COLOR, lw=1.8, label=f"{name} (rolling median)")
-    bad = loss[~np.isfinite(loss.to_numpy())]
+    bad = loss[~loss.index.isin(finite.index)]
     if len(bad):
         top = blended_transform_factory(ax.transData, ax.transAxes)
         ax.plot(
@@ -401,7 +407,11 @@ def loss_figure(result: RunResult) -> Figure | None:
         spikes = f.evidence.get("spikes") if f.code == "LS002" else None
         if isinstance(spikes, list):
             pts = [(d["step"], d.get("loss")) for d in spikes if isinstance(d, dict)]
-            pts = [(s, v) for s, v in pts if isinstance(v, (int, float)) and math.isfinite(v)]
+            pts = [
+                (s, v)
+                for s, v in pts
+                if isinstance(v, (int, float)) and math.isfinite(v) and abs(v) <= PLOT_MAX
+            ]
             if pts:
                 xs, ys = zip(*pts, strict=True)
                 ax.scatter(

@@ -204,3 +204,30 @@ def test_loss_spikes_are_lines_at_each_spike_on_loss_and_grad_norm(results):
     (grad,) = [a for a in grid.axes if a.get_title() == "grad_norm"]
     assert len([ln for ln in grad.get_lines() if ln.get_linestyle() == "-"]) == 1 + len(steps)
     assert any(lb.startswith("LS002 loss-spike") for lb in _legend(grid))
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        np.full(160, 1e308),  # a linear axis there overflows matplotlib's tick locator
+        np.r_[np.geomspace(1.0, 1e308, 80), np.full(80, 1e308)],
+        np.r_[np.geomspace(1e-300, 1e300, 80), -np.geomspace(1.0, 1e308, 80)],
+        np.full(160, 5e-324),  # denormal
+    ],
+    ids=["constant-1e308", "to-1e308", "both-signs-huge", "denormal"],
+)
+def test_extreme_losses_still_draw(results, tmp_path, loss):
+    r = results["mmengine_fixed_e4"]
+    table = r.run.scalars.copy()
+    mask = table["tag"] == "loss"
+    table.loc[mask, "value"] = loss[: int(mask.sum())]
+    lr_mask = table["tag"] == "lr"
+    table.loc[lr_mask, "value"] = np.geomspace(1e-300, 1e-310, int(lr_mask.sum()))  # denormals
+    result = dataclasses.replace(r, run=dataclasses.replace(r.run, scalars=table))
+    for build in (plots.lr_figure, plots.loss_figure, plots.scalars_figure):
+        fig = build(result)
+        if fig is not None:
+            plots.save(fig, tmp_path / "x.png")
+    fig = plots.loss_figure(result)
+    drawn = np.abs(np.concatenate([np.asarray(ln.get_ydata(), float) for ln in fig.axes[0].lines]))
+    assert drawn.max() <= plots.PLOT_MAX
