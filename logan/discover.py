@@ -114,6 +114,7 @@ def _walk(top: Path, problems: list[tuple[str, str]]) -> list[tuple[Path, list[s
             (str(err.filename), f"cannot read folder ({err.strerror}); check permissions")
         )
 
+    real_top = os.path.realpath(top)
     for dirpath, dirnames, filenames in os.walk(top, onerror=onerror, followlinks=True):
         p = Path(dirpath)
         try:
@@ -125,6 +126,11 @@ def _walk(top: Path, problems: list[tuple[str, str]]) -> list[tuple[Path, list[s
         if key in seen:
             dirnames[:] = []  # a symlink loop, or a folder already walked through another link
             continue
+        if p != top and os.path.islink(p) and _is_above(os.path.realpath(p), real_top):
+            # A link to `/` or to a parent would walk the whole disk (and /proc) for nothing.
+            dirnames[:] = []
+            problems.append((str(p), "links to a folder above the one given: not followed"))
+            continue
         if len(p.relative_to(top).parts) > MAX_DEPTH:
             dirnames[:] = []
             problems.append(
@@ -135,6 +141,11 @@ def _walk(top: Path, problems: list[tuple[str, str]]) -> list[tuple[Path, list[s
         dirnames.sort()
         out.append((p, dirnames, sorted(_regular_logs(p, filenames, problems))))
     return out
+
+
+def _is_above(folder: str, real_top: str) -> bool:
+    """Is `folder` the given folder itself or one that contains it (both resolved)?"""
+    return real_top == folder or real_top.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _is_log_name(name: str) -> bool:

@@ -197,3 +197,21 @@ def test_folder_names_that_are_not_utf8(tmp_path: Path) -> None:
     assert "\ufffd" in doc["problems"][0]["path"]
     assert len(list(out.rglob("report.html"))) == 2
     assert "\ufffd\ufffd" in (out / "index.md").read_text(encoding="utf-8")
+
+
+def test_links_to_the_root_or_a_parent_are_not_followed(tmp_path: Path) -> None:
+    """A run folder from a tarball holding `rootfs -> /`: walking it would crawl the disk."""
+    top = tmp_path / "given"
+    run = _copy(PLATEAU, top / "run")
+    (run / "rootfs").symlink_to("/", target_is_directory=True)
+    (run / "outside").symlink_to(tmp_path, target_is_directory=True)
+    corpus.tried("fs/link-above", 2)
+    start = time.monotonic()
+    res = harness.cli("check", top, "-q", "-f", "json")
+    assert time.monotonic() - start < 30
+    assert _codes(res) == {"run": {"LR001"}}
+    lines = sorted(res.stderr.strip().splitlines())
+    assert lines == [
+        f"logan: {run / 'outside'}: links to a folder above the one given: not followed",
+        f"logan: {run / 'rootfs'}: links to a folder above the one given: not followed",
+    ]
