@@ -7,6 +7,7 @@ the number of runs beyond their (small) findings.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -32,13 +33,53 @@ def analyze_run(run: Run, rules: list[Rule] | None = None) -> RunResult:
     return RunResult(run=run, findings=findings, expected=expected, errors=errors)
 
 
+# Writes one run's output as soon as it is analysed: (result, index of the run in discovery order).
+Sink = Callable[[RunResult, int], None]
+
+# Keys of Expected.extra that are small (kept by `slim`); the rest are per-iteration curves.
+_SMALL_EXTRA = ("schedule_match", "cause", "fix")
+
+
+def slim(result: RunResult) -> RunResult:
+    """The same verdict without the heavy parts: the scalar table shrinks to the row that states
+    the last step, the expected schedule to its landmarks. What `check` keeps per run, so that
+    memory does not grow with the number of runs."""
+    run = result.run
+    train = run.train_scalars()
+    keep = train.loc[[train["step"].idxmax()]] if len(train) else run.scalars.iloc[:1]
+    small_run = dataclasses.replace(run, scalars=keep.reset_index(drop=True))
+    expected = result.expected
+    if expected is not None:
+        expected = dataclasses.replace(
+            expected,
+            steps=expected.steps[-1:],
+            values=expected.values[-1:],
+            extra={k: v for k, v in expected.extra.items() if k in _SMALL_EXTRA},
+        )
+    return dataclasses.replace(result, run=small_run, expected=expected)
+
+
 def _analyze_spec(
-    spec: RunSpec, rules: list[Rule] | None, limits: Mapping[str, float] | None = None
+    spec: RunSpec,
+    rules: list[Rule] | None,
+    limits: Mapping[str, float] | None = None,
+    index: int = 0,
+    sink: Sink | None = None,
+    keep_scalars: bool = True,
 ) -> RunResult | Problem:
-    """Load and check one run; a failure becomes a Problem so the other runs go on."""
+    """Load and check one run, hand it to `sink`, and return it (slimmed unless asked to keep
+    its scalars); a failure becomes a Problem so the other runs go on."""
     try:
         with overridden(limits or {}):
-            return analyze_run(load(spec), rules)
+            result = analyze_run(load(spec), rules)
+        if sink is not None:
+            try:
+                sink(result, index)
+            except Exception as exc:  # noqa: BLE001 - a report that fails costs the report only
+                result.errors.append(
+                    f"report could not be written ({type(exc).__name__}: {exc}); please report"
+                )
+        return result if keep_scalars else slim(result)
     except LoganError as exc:
         return Problem(spec.display, str(exc))
     except Exception as exc:  # noqa: BLE001 - one broken run must not stop the others
@@ -56,13 +97,18 @@ def analyze(
     progress: Callable[[int, int, str], None] | None = None,
     jobs: int = 1,
     thresholds: Mapping[str, float] | None = None,
+    sink: Callable[[list[str]], Sink] | None = None,
+    keep_scalars: bool = True,
 ) -> Analysis:
     """Find every run under `paths`, read it, and check it.
 
     `select`/`ignore` take rule-code prefixes (`LR`, `LS002`). `progress(i, n, run_path)` is called
     as runs finish (the CLI draws its progress bar with it). `jobs > 1` analyses runs in a process
     pool; results keep discovery order, so the output does not depend on `jobs`. `thresholds`
-    overrides rule constants, e.g. {"LS002.SPIKE_Z": 6}.
+    overrides rule constants, e.g. {"LS002.SPIKE_Z": 6}. `sink(run_paths)` is called once with
+    the paths of the runs found and returns a per-run callback `(result, index)`, called with
+    each full result as soon as it is ready (in the worker process with `jobs > 1`, so it must
+    pickle); `keep_scalars=False` keeps only a slim result per run (see `slim`).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -73,17 +119,29 @@ def analyze(
     with overridden(limits):
         pass  # validate the names up front: a typo is a usage error, not a per-run problem
     specs = found.runs
+    per_run = sink([s.display for s in specs]) if sink is not None else None
     outcomes: Iterable[RunResult | Problem]
     if jobs > 1 and len(specs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(max_workers=jobs)
+        n = len(specs)
         outcomes = pool.map(
-            _analyze_spec, specs, [rules] * len(specs), [limits] * len(specs), chunksize=1
+            _analyze_spec,
+            specs,
+            [rules] * n,
+            [limits] * n,
+            range(n),
+            [per_run] * n,
+            [keep_scalars] * n,
+            chunksize=1,
         )
     else:
         pool = None
-        outcomes = (_analyze_spec(spec, rules, limits) for spec in specs)
+        outcomes = (
+            _analyze_spec(spec, rules, limits, i, per_run, keep_scalars)
+            for i, spec in enumerate(specs)
+        )
     results: list[RunResult] = []
     try:
         for i, outcome in enumerate(outcomes):

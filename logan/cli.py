@@ -9,7 +9,7 @@ import enum
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -77,6 +77,7 @@ def _analyze(
     quiet: bool,
     jobs: int = 1,
     thresholds: dict[str, float] | None = None,
+    out: Path | None = None,
 ) -> Analysis:
     """Run the library with a progress bar on stderr (terminal only, never with --quiet)."""
     from logan.api import analyze
@@ -84,15 +85,22 @@ def _analyze(
 
     # rich honours NO_COLOR (a monochrome bar); the bar itself is for terminals only.
     show = not quiet and sys.stderr.isatty()
+    kwargs: dict[str, Any] = dict(
+        select=select, ignore=ignore, jobs=jobs, thresholds=thresholds, keep_scalars=False
+    )
+    if out is not None:
+        # Each run's report is written as soon as it is analysed (by the worker with --jobs).
+        from logan.report.files import RunFolders, folder_names
+
+        def folders(runs: list[str]) -> RunFolders:
+            sink = RunFolders(out, tuple(folder_names(runs)))
+            _FOLDERS.update(zip(runs, sink.names, strict=True))
+            return sink
+
+        kwargs["sink"] = folders
     try:
         if not show:
-            return analyze(
-                [str(p) for p in paths],
-                select=select,
-                ignore=ignore,
-                jobs=jobs,
-                thresholds=thresholds,
-            )
+            return analyze([str(p) for p in paths], **kwargs)
         from rich.progress import Progress
 
         with Progress(transient=True, console=_err_console()) as bar:
@@ -101,16 +109,13 @@ def _analyze(
             def tick(i: int, n: int, name: str) -> None:
                 bar.update(task, completed=i, total=n, description=name[-40:])
 
-            return analyze(
-                [str(p) for p in paths],
-                select=select,
-                ignore=ignore,
-                progress=tick,
-                jobs=jobs,
-                thresholds=thresholds,
-            )
+            return analyze([str(p) for p in paths], progress=tick, **kwargs)
     except LoganError as exc:
         _fail(str(exc))
+
+
+# Run path -> its report folder under --out, as the sink named them.
+_FOLDERS: dict[str, str] = {}
 
 
 def _err_console():  # type: ignore[no-untyped-def]
@@ -195,6 +200,7 @@ def check(
         quiet,
         max(1, jobs),
         limits,
+        out,
     )
     if not analysis.results:
         if analysis.problems:
@@ -206,9 +212,9 @@ def check(
             "give a mmengine work_dir, an HF output dir, a Lightning version folder or log files"
         )
     if out is not None:
-        from logan.report.files import write_all
+        from logan.report.files import write_index
 
-        write_all(analysis, out)
+        write_index(analysis, out, [_FOLDERS[r.run.path] for r in analysis.results])
     if fmt is Format.json:
         from logan.report.serialize import analysis_dict
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from logan.model import Analysis, RunResult
@@ -60,18 +61,44 @@ def write_run(result: RunResult, folder: Path) -> dict[str, Path]:
     return written
 
 
-def write_all(analysis: Analysis, out: Path) -> dict[str, Path]:
-    """One folder per run plus index.md and an all-runs report.json in `out`."""
-    out.mkdir(parents=True, exist_ok=True)
-    links: dict[int, str] = {}
+def folder_names(paths: list[str]) -> list[str]:
+    """One unique, safe folder name per run path, in order."""
     used: set[str] = set()
-    for i, result in enumerate(analysis.results):
-        name = slug(result.run.path)
+    names = []
+    for path in paths:
+        name = slug(path)
         while name in used:
             name += "_"
         used.add(name)
+        names.append(name)
+    return names
+
+
+@dataclass(frozen=True)
+class RunFolders:
+    """Writes each run's report folder as soon as the run is analysed (picklable, so worker
+    processes of `--jobs` write their own runs): memory never holds more than one run's table."""
+
+    out: Path
+    names: tuple[str, ...]
+
+    def __call__(self, result: RunResult, index: int) -> None:
+        write_run(result, self.out / self.names[index])
+
+
+def write_all(analysis: Analysis, out: Path) -> dict[str, Path]:
+    """One folder per run plus index.md and an all-runs report.json in `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    names = folder_names([r.run.path for r in analysis.results])
+    for result, name in zip(analysis.results, names, strict=True):
         write_run(result, out / name)
-        links[i] = f"{name}/report.md"
+    return write_index(analysis, out, names)
+
+
+def write_index(analysis: Analysis, out: Path, names: list[str]) -> dict[str, Path]:
+    """index.md, index.html and the all-runs report.json, linking each run's folder."""
+    out.mkdir(parents=True, exist_ok=True)
+    links = {i: f"{name}/report.md" for i, name in enumerate(names)}
     (out / "index.md").write_text(markdown.index_markdown(analysis, links), encoding="utf-8")
     html_links = {i: link.replace("report.md", "report.html") for i, link in links.items()}
     order = markdown.worst_first(analysis)
@@ -84,4 +111,12 @@ def write_all(analysis: Analysis, out: Path) -> dict[str, Path]:
     return {"index": out / "index.md", "html": out / "index.html", "json": out / "report.json"}
 
 
-__all__ = ["slug", "write_run", "write_all", "run_dict"]
+__all__ = [
+    "RunFolders",
+    "folder_names",
+    "slug",
+    "write_all",
+    "write_index",
+    "write_run",
+    "run_dict",
+]
