@@ -156,12 +156,12 @@ def overridden(values: Mapping[str, float]) -> Iterator[None]:
                 )
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise LoganError(f"threshold {key!r} must be a number, not {value!r}")
-            module = sys.modules[reg[code.upper()].check.__module__]
-            old = getattr(module, name)
+            target = sys.modules[reg[code.upper()].check.__module__]
+            old = getattr(target, name)
             if isinstance(old, int) and value != int(value):
                 raise LoganError(f"threshold {key!r} must be a whole number, not {value!r}")
-            saved.append((module, name, old))
-            setattr(module, name, type(old)(value))
+            saved.append((target, name, old))
+            setattr(target, name, type(old)(value))
         yield
     finally:
         for module, name, old in reversed(saved):
