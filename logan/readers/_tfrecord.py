@@ -1,11 +1,12 @@
 """TFRecord framing for event files: find every complete, CRC-valid record fast, and survive damage.
 
 A record is `uint64 length | uint32 masked CRC32C(length) | data | uint32 masked CRC32C(data)`.
-The walk from one record to the next is a tight Python loop (the offsets depend on each other); all
-checks after it are vectorised: length CRCs through a per-length cache, data CRCs through
-google-crc32c (C) on every record, masking and comparison in numpy. When a length CRC fails the
-length cannot be trusted, so the scan resynchronises on the next offset whose length, length CRC
-and data CRC all validate; a bad data CRC only drops that one record.
+The walk from record to record predicts offsets in bulk once the lengths repeat, and verifies each
+prediction against the length stored there (see `_walk`). Every record's two CRCs are then checked:
+length CRCs through a per-length cache, data CRCs by google-crc32c (C) on every record, masking and
+comparison in numpy. When a length CRC fails the length cannot be trusted, so the scan
+resynchronises on the next offset whose length, length CRC and data CRC all validate; a bad data
+CRC only drops that one record.
 """
 
 from __future__ import annotations

@@ -429,6 +429,15 @@ def test_scan_frames_counts_records(small_file: Path) -> None:
     assert frames.damaged == []
 
 
+def test_pure_python_crc_fallback_agrees() -> None:
+    from google_crc32c import value
+
+    from logan.readers._tfrecord import _crc_py
+
+    for blob in (b"", b"a", b"brain.Event:2", bytes(range(256)) * 3):
+        assert _crc_py(blob) == value(blob)
+
+
 def test_bulk_walk_and_crcs_equal_one_by_one(file_3000: Path) -> None:
     from google_crc32c import value
 
