@@ -183,12 +183,14 @@ HEADER_END = len(CSV_LINES[0]) + 1
 
 def test_csv_truncation_at_every_byte_of_the_first_rows(tmp_path: Path) -> None:
     bad = []
+    rows_at: dict[int, int] = {0: 0}  # rows read from the file cut after each whole row
     for k, data in corpus.truncations(CSV, 700):
         corpus.tried("csv/truncate")
         result = _read("csv", tmp_path, data)
         whole = data[: max(data.rfind(b"\n"), data.rfind(b"\r")) + 1]  # CSVLogger ends rows \r\n
-        want = _read("csv", tmp_path, whole) if whole else None
-        n_want = len(want.frame) if want else 0
+        if len(whole) not in rows_at:
+            rows_at[len(whole)] = len(_read("csv", tmp_path, whole).frame)
+        n_want = rows_at[len(whole)]
         # A header cut short reads as no rows (the run is then reported as unreadable).
         partial = bool(data[len(whole) :].strip()) and k > HEADER_END
         if len(result.frame) != n_want or (partial and not result.skipped):

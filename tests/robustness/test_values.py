@@ -42,6 +42,8 @@ CASES = {
     ),
 }
 MARKS: dict[str, pytest.MarkDecorator] = {}
+# Cases also written by `logan report` (it draws the same plots again: the slow part).
+REPORTED = {"negative-lr", "huge-both", "one-point", "nan"}
 
 
 @pytest.mark.parametrize(
@@ -54,8 +56,9 @@ def test_extreme_values_through_every_output(tmp_path: Path, name: str) -> None:
     doc = json.loads(res.stdout)  # strict JSON: non-finite numbers written as null
     assert [Path(r["path"]).name for r in doc["runs"]] == [name] and not doc["problems"]
     assert (tmp_path / "out" / "index.html").exists()
-    res = harness.cli("report", root, "--out", tmp_path / "report")
-    assert (tmp_path / "report" / "report.md").exists()
+    if name in REPORTED:
+        harness.cli("report", root, "--out", tmp_path / "report")
+        assert (tmp_path / "report" / "report.md").exists()
 
 
 @pytest.mark.xfail(
