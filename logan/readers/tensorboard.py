@@ -407,19 +407,15 @@ def _fast_layout(
     kind = np.where((after_tag & u64(0xFF)) == 0x15, 1, 0)
     hole = q + 1
     width = np.full(len(s), 4, dtype=np.int64)
-    tensors = np.flatnonzero(ok & ((after_tag & u64(0xFF)) == 0x42))
-    for k, (pattern, w) in enumerate(_LAYOUTS[1:], start=2):
-        if not len(tensors):
-            break
-        m = len(pattern)
-        tq = q[tensors]
-        hit = (after_tag[tensors] & _KEEP[m]) == u64(int.from_bytes(pattern, "little"))
-        hit &= tq + m + w <= e[tensors]
-        at = tensors[hit]
-        kind[at] = k
-        hole[at] = tq[hit] + m
-        width[at] = w
-        tensors = tensors[~hit]
+    tensors = ok & ((after_tag & u64(0xFF)) == 0x42)
+    if tensors.any():
+        keys = {m: after_tag & _KEEP[m] for m in {len(pattern) for pattern, _ in _LAYOUTS[1:]}}
+        for k, (pattern, w) in enumerate(_LAYOUTS[1:], start=2):
+            hit = tensors & (keys[len(pattern)] == u64(int.from_bytes(pattern, "little")))
+            if hit.any():
+                kind[hit] = k
+                hole[hit] = q[hit] + len(pattern)
+                width[hit] = w
     ok &= (kind > 0) & (hole + width <= e)
     tag_at = p + 5  # the tag's length byte, then the tag
     la = q - tag_at
