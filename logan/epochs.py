@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from logan.model import VAL_PREFIX
+from logan.model import not_training
 
 
 @dataclass
@@ -81,7 +81,7 @@ def infer_epochs(
     table: pd.DataFrame, meta: dict[str, Any], config: dict[str, Any] | None
 ) -> Epochs:
     """Work out epoch length, max epochs and max iterations; say where each came from."""
-    train = table[~table["tag"].str.startswith(VAL_PREFIX)]
+    train = table[~not_training(table["tag"])]
     last_step = int(train["step"].max()) if len(train) else None
     out = Epochs()
     cfg_epochs = _int_or_none(_config_get(config, "train_cfg", "max_epochs"))

@@ -20,7 +20,7 @@ import pandas as pd
 from logan.discover import RunSpec, SessionSpec, printable
 from logan.epochs import infer_epochs
 from logan.errors import UnreadableInput
-from logan.model import VAL_PREFIX, Run, Session, Skipped
+from logan.model import Run, Session, Skipped, not_training
 from logan.readers.base import ReadResult, empty_frame
 
 # kind of file -> (module, function). Imported on first use: a reader that is missing or broken
@@ -70,7 +70,7 @@ def _read(kind: str, path: Path, session: int, **kwargs: Any) -> ReadResult:
 
 def _has_train_rows(result: ReadResult) -> bool:
     tags = result.frame["tag"]
-    return bool(len(tags)) and not tags.str.startswith(VAL_PREFIX).all()
+    return bool(len(tags)) and not not_training(tags).all()
 
 
 def read_session(producer: str, spec: SessionSpec, index: int) -> tuple[ReadResult, list[str]]:
@@ -122,7 +122,7 @@ def read_session(producer: str, spec: SessionSpec, index: int) -> tuple[ReadResu
 
 
 def _train_steps(frame: pd.DataFrame) -> pd.Series:
-    return frame.loc[~frame["tag"].str.startswith(VAL_PREFIX), "step"]
+    return frame.loc[~not_training(frame["tag"]), "step"]
 
 
 def stitch(parts: list[tuple[SessionSpec, ReadResult]]) -> tuple[pd.DataFrame, list[Session]]:
@@ -156,10 +156,10 @@ def stitch(parts: list[tuple[SessionSpec, ReadResult]]) -> tuple[pd.DataFrame, l
             frame["step"] = frame["step"] + offset
         elif frames and lo <= reach:
             # Resume: drop what the earlier sessions logged from this session's first step on.
-            is_val = frame["tag"].str.startswith(VAL_PREFIX)
+            is_val = not_training(frame["tag"])
             val_lo = frame.loc[is_val, "step"].min() if is_val.any() else None
             for k, old in enumerate(frames):
-                old_val = old["tag"].str.startswith(VAL_PREFIX)
+                old_val = not_training(old["tag"])
                 drop = (~old_val & (old["step"] >= lo)) | (
                     old_val & (old["step"] >= val_lo) if val_lo is not None else False
                 )
@@ -245,7 +245,7 @@ def load(spec: RunSpec) -> Run:
         meta["config_text"] = config_text
     epochs = infer_epochs(table, meta, config)
     # One convention for every producer: `epoch` = epochs completed at the end of that step.
-    train = ~table["tag"].str.startswith(VAL_PREFIX)
+    train = ~not_training(table["tag"])
     indexed = meta.get("epoch_column") == "current_1based"
     if epochs.epoch_length and (indexed or table.loc[train, "epoch"].isna().all()):
         table.loc[train, "epoch"] = table.loc[train, "step"].to_numpy() / epochs.epoch_length

@@ -124,12 +124,31 @@ RECOVERED_Z = 3.0
 MAX_REPORTED_SPIKES = 5
 
 
+# Rows of sliding windows processed at once (bounds memory at CHUNK x SPIKE_WINDOW floats).
+CHUNK = 20_000
+
+
 def _robust_z(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """z-score of each point against the median/MAD of the `window` points before it."""
-    s = pd.Series(values)
-    hist = s.shift(1).rolling(window, min_periods=SPIKE_MIN_HISTORY)
-    med = hist.median().to_numpy()
-    mad = hist.apply(lambda w: np.median(np.abs(w - np.median(w))), raw=True).to_numpy()
+    """z-score of each point against the median/MAD of the (up to) `window` points before it;
+    NaN until SPIKE_MIN_HISTORY points exist. Vectorised over sliding windows, in chunks."""
+    n = len(values)
+    med = np.full(n, np.nan)
+    mad = np.full(n, np.nan)
+    # Short histories at the start (fewer than `window` points before them).
+    for i in range(SPIKE_MIN_HISTORY, min(window, n)):
+        w = values[:i]
+        med[i] = np.median(w)
+        mad[i] = np.median(np.abs(w - med[i]))
+    if n > window:
+        # Window k covers values[k : k + window], the history of point k + window.
+        windows = np.lib.stride_tricks.sliding_window_view(values[:-1], window)
+        for start in range(0, len(windows), CHUNK):
+            block = windows[start : start + CHUNK]
+            m = np.median(block, axis=1)
+            med[start + window : start + window + len(block)] = m
+            mad[start + window : start + window + len(block)] = np.median(
+                np.abs(block - m[:, None]), axis=1
+            )
     scale = 1.4826 * mad
     scale = np.where(scale > 0, scale, np.nan)
     return (values - med) / scale, med, scale

@@ -1,0 +1,159 @@
+"""`logan check` over a tree of many runs: wall time, peak memory, and whether memory grows with
+the number of runs (it must not: runs are analysed and released one by one).
+
+    python benchmarks/tree.py generate --runs 1000      # ~1.2 GB under benchmarks/data/tree
+    python benchmarks/tree.py run --jobs 2              # times logan on 100 and 1000 runs
+
+The two template logs are written by the real writers (mmengine's LocalVisBackend, torch's
+SummaryWriter); each run is a copy of one of them in its own mmengine work_dir / TensorBoard
+folder, so the tree costs seconds to lay out rather than an hour of writing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data" / "tree"
+# One template of each kind, about 1.2 MB each (the tree is ~1.2 GB for 1,000 runs).
+JSON_ITERS = 6000
+TB_STEPS = 10000
+
+
+def _json_template(path: Path) -> None:
+    """mmengine's own JSON-lines writer, as the Runner's LoggerHook calls it."""
+    from mmengine.visualization.vis_backend import LocalVisBackend
+
+    with tempfile.TemporaryDirectory() as tmp:
+        backend = LocalVisBackend(save_dir=tmp)
+        name = "20240101_000000.json"
+        for it in range(1, JSON_ITERS + 1):
+            lr = 1e-4 * 0.5 * (1 + math.cos(math.pi * it / JSON_ITERS))
+            backend.add_scalars(
+                {
+                    "lr": lr,
+                    "data_time": 0.01,
+                    "loss": 2.0 / math.sqrt(it),
+                    "time": 0.3,
+                    "grad_norm": 1.0 + 0.1 * math.sin(it),
+                    "iter": it,
+                    "memory": 20000,
+                },
+                step=it,
+                file_path=name,
+            )
+        shutil.copy(Path(tmp) / name, path)
+
+
+def _tb_template(folder: Path) -> Path:
+    """torch's SummaryWriter, as HF, Lightning and plain torch loops use it."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(log_dir=str(folder))
+    for step in range(1, TB_STEPS + 1):
+        writer.add_scalar("train/learning_rate", 1e-4 * (1 - step / TB_STEPS), step)
+        writer.add_scalar("train/loss", 2.0 / math.sqrt(step), step)
+        writer.add_scalar("train/grad_norm", 1.0, step)
+    writer.close()
+    return next(folder.glob("events.out.tfevents.*"))
+
+
+def generate(runs: int) -> None:
+    if DATA.exists():
+        shutil.rmtree(DATA)
+    templates = DATA.parent / "tree_templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    json_t = templates / "mmengine.json"
+    if not json_t.exists():
+        _json_template(json_t)
+    tb_dir = templates / "tb"
+    events = next(tb_dir.glob("events.out.tfevents.*"), None) if tb_dir.exists() else None
+    if events is None:
+        events = _tb_template(tb_dir)
+    for i in range(runs):
+        if i % 2 == 0:
+            session = DATA / f"work_dirs/run_{i:05d}/20240101_000000"
+            (session / "vis_data").mkdir(parents=True)
+            shutil.copy(json_t, session / "vis_data/20240101_000000.json")
+        else:
+            folder = DATA / f"tb_runs/run_{i:05d}"
+            folder.mkdir(parents=True)
+            shutil.copy(events, folder / events.name)
+    size = sum(p.stat().st_size for p in DATA.rglob("*") if p.is_file())
+    print(f"{runs} runs, {size / 1e9:.2f} GB in {DATA}")
+
+
+def _check(paths: list[Path], jobs: int) -> tuple[float, float, dict]:
+    """Wall seconds, peak RSS (MB) of logan and its workers, and the JSON output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "logan",
+            "check",
+            *map(str, paths),
+            "-q",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "--jobs",
+            str(jobs),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024, json.loads(out.stdout)
+
+
+def _table_mb(path: Path) -> float:
+    """Memory of one run's tidy table, as logan builds it."""
+    import logan
+
+    return logan.load_run(path).scalars.memory_usage(deep=True).sum() / 1e6
+
+
+def run(jobs: int) -> None:
+    work = sorted((DATA / "work_dirs").iterdir())
+    tb = sorted((DATA / "tb_runs").iterdir())
+    small = work[:50] + tb[:50]
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    for label, paths in (("100 runs", small), (f"{len(work) + len(tb)} runs", [DATA])):
+        wall, peak, doc = _check(paths, jobs)
+        n = len(doc["runs"])
+        print(
+            f"{label}: {n} runs analysed, {len(doc['problems'])} problems, {wall:.1f} s "
+            f"({n / wall:.0f} runs/s), peak RSS {peak:.0f} MB (largest process)"
+        )
+    tables = [_table_mb(work[0]), _table_mb(tb[0])]
+    print(f"tidy table per run: {tables[0]:.1f} MB (mmengine JSON), {tables[1]:.1f} MB (events)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate")
+    g.add_argument("--runs", type=int, default=1000)
+    r = sub.add_parser("run")
+    r.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    generate(args.runs) if args.cmd == "generate" else run(args.jobs)
+
+
+if __name__ == "__main__":
+    main()
