@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from logan.model import VAL_PREFIX, Skipped
 from logan.readers.base import ReadResult, build_frame
 from logan.tags import canonical_tag
@@ -80,6 +82,58 @@ def _as_float(value: Any) -> float | None:
     return None
 
 
+def _fast_columns(records: list[tuple[int, dict[str, Any]]], raw: bytes) -> tuple[Any, ...] | None:
+    """The common case in bulk: records grouped by their keys, each group one numpy array.
+
+    Returns (steps, tags, values, epochs, has_epoch) in exactly the order the record-by-record
+    path produces, or None when any record needs that path (a non-number, a bool, an `lr` dict,
+    a step that is missing or out of range): correctness never depends on this shortcut.
+    A file with a JSON `true`/`false` anywhere takes that path too (numpy would read a bool as a
+    number); mmengine never writes one.
+    """
+    if b"true" in raw or b"false" in raw:
+        return None
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, (_, rec) in enumerate(records):
+        groups.setdefault(tuple(rec), []).append(i)
+    cols: list[tuple[Any, ...]] = []
+    has_epoch = False
+    for keys, rows in groups.items():
+        data = [list(records[i][1].values()) for i in rows]
+        arr = np.array(data)
+        if arr.dtype.kind not in "fi" or arr.ndim != 2:
+            return None
+        arr = arr.astype("float64")
+        key_at = {k: j for j, k in enumerate(keys)}
+        step_col = key_at.get("step", key_at.get("iter"))
+        if step_col is None:
+            return None
+        steps = arr[:, step_col]
+        if not np.all(np.isfinite(steps)) or np.any(np.abs(steps) > _MAX_STEP):
+            return None
+        is_train = "lr" in key_at
+        epochs = np.full(len(rows), np.nan)
+        if is_train and "epoch" in key_at:
+            epochs = arr[:, key_at["epoch"]]
+            has_epoch = has_epoch or bool(np.any(~np.isnan(epochs)))
+        order = np.asarray(rows, dtype="int64")
+        for j, key in enumerate(keys):
+            if key in _INDEX_KEYS:
+                continue
+            tag = canonical_tag(key) if is_train else VAL_PREFIX + key
+            cols.append((order, j, steps, tag, arr[:, j], epochs))
+    if not cols:
+        return np.empty(0, "int64"), [], np.empty(0), np.empty(0), has_epoch
+    record = np.concatenate([c[0] for c in cols])
+    position = np.concatenate([np.full(len(c[0]), c[1]) for c in cols])
+    order = np.lexsort((position, record))  # record order, then key order within a record
+    steps = np.concatenate([c[2] for c in cols])[order].astype("int64")
+    tags = np.concatenate([np.full(len(c[0]), c[3], dtype=object) for c in cols])[order]
+    values = np.concatenate([c[4] for c in cols])[order]
+    epochs = np.concatenate([c[5] for c in cols])[order]
+    return steps, tags, values, epochs, has_epoch
+
+
 def read(path: Path, session: int = 0) -> ReadResult:
     """Read one mmengine JSON-lines file into tidy rows; bad lines are skipped and recorded."""
     raw = Path(path).read_bytes()
@@ -87,6 +141,12 @@ def read(path: Path, session: int = 0) -> ReadResult:
         empty = [Skipped(str(path), "whole file", "empty file")]
         return ReadResult(frame=build_frame([], [], [], session=session), skipped=empty)
     records, skipped = _parse_lines(raw, Path(path))
+    fast = _fast_columns(records, raw)
+    if fast is not None:
+        f_steps, f_tags, f_values, f_epochs, f_has_epoch = fast
+        meta = {"epoch_column": "current_1based"} if f_has_epoch else {}
+        frame = build_frame(f_steps, f_tags, f_values, epochs=f_epochs, session=session)
+        return ReadResult(frame=frame, skipped=skipped, meta=meta)
     steps: list[int] = []
     tags: list[str] = []
     values: list[float] = []
