@@ -100,7 +100,10 @@ def _fast_columns(records: list[tuple[int, dict[str, Any]]], raw: bytes) -> tupl
     has_epoch = False
     for keys, rows in groups.items():
         data = [list(records[i][1].values()) for i in rows]
-        arr = np.array(data)
+        try:
+            arr = np.array(data)
+        except (ValueError, TypeError, OverflowError):  # lists, dicts, ragged rows
+            return None
         if arr.dtype.kind not in "fi" or arr.ndim != 2:
             return None
         arr = arr.astype("float64")
