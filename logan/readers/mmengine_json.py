@@ -16,6 +16,11 @@ from typing import Any
 
 import numpy as np
 
+try:  # a fast parser for the common case; json (below) handles everything
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency, but never a hard one
+    orjson = None  # type: ignore[assignment]
+
 from logan.model import VAL_PREFIX, Skipped
 from logan.readers.base import ReadResult, build_frame
 from logan.tags import canonical_tag
@@ -38,7 +43,7 @@ def _parse_lines(raw: bytes, path: Path) -> tuple[list[tuple[int, dict[str, Any]
     Python's json accepts mmengine's bare NaN/Infinity tokens, which strict parsers reject.
     """
     skipped: list[Skipped] = []
-    numbered: list[tuple[int, str]] = []
+    kept: list[tuple[int, bytes]] = []
     # Split on newlines only: `str.splitlines` would also cut at \r, \x1c or U+2028, which a
     # damaged (or valid: inside a JSON string) line can hold.
     for i, line in enumerate(raw.split(b"\n")):
@@ -46,7 +51,17 @@ def _parse_lines(raw: bytes, path: Path) -> tuple[list[tuple[int, dict[str, Any]
             reason = f"line too long ({len(line):,} bytes): not parsed"
             skipped.append(Skipped(str(path), f"line {i + 1}", reason))
         elif line.strip():
-            numbered.append((i + 1, line.decode("utf-8", errors="replace")))
+            kept.append((i + 1, line))
+    if orjson is not None:
+        # orjson parses the whole file ~3x faster than json, but rejects mmengine's bare
+        # NaN/Infinity tokens, invalid UTF-8 and 65-bit integers: those files go on below.
+        try:
+            objs = orjson.loads(b"[" + b",".join(ln for _, ln in kept) + b"]")
+            if all(isinstance(o, dict) for o in objs):
+                return [(n, o) for (n, _), o in zip(kept, objs, strict=True)], skipped
+        except orjson.JSONDecodeError:
+            pass
+    numbered = [(n, ln.decode("utf-8", errors="replace")) for n, ln in kept]
     try:
         objs = json.loads("[" + ",".join(ln for _, ln in numbered) + "]")
         if all(isinstance(o, dict) for o in objs):
