@@ -9,13 +9,13 @@ The monitor names its columns `lr-<Optimizer>`, `lr-<Optimizer>/pg<k>` (k counte
 `epoch` is the 0-based current epoch; it becomes logan's convention (epochs completed at the end
 of the step, `step / epoch_length`) when the rows pin the epoch length down, else NaN.
 `hparams.yaml` is parsed as data only (never executed); `!!python/...` tags are read as plain
-data.
+data. Each line is parsed as CSV on its own (CSVLogger writes no multi-line cells), so an
+unbalanced quote or an oversized cell costs only its line.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
 from pathlib import Path
@@ -100,6 +100,23 @@ def _float(cell: str) -> float | None:
         return None
 
 
+def _split_lines(lines: list[str], spath: str, skipped: list[Skipped]) -> list[list[str]]:
+    """Each line as its own CSV row: a stray quote cannot swallow the lines after it.
+
+    A line the csv module refuses (e.g. a cell over its field size limit) becomes an empty row,
+    listed as skipped, so later line numbers stay right.
+    """
+    rows: list[list[str]] = []
+    for n, line in enumerate(lines, start=1):
+        try:
+            row = next(csv.reader([line]), [])
+        except csv.Error as exc:
+            skipped.append(Skipped(spath, f"line {n}", f"not a CSV row ({exc})"))
+            row = []
+        rows.append(row)
+    return rows
+
+
 def _epoch_length(pairs: list[tuple[int, int]]) -> tuple[int | None, tuple[int, int] | None]:
     """The epoch length L every (step, 0-based epoch) row agrees with: e*L <= step < (e+1)*L.
 
@@ -173,7 +190,7 @@ def read(path: Path, session: int = 0) -> ReadResult:
         # A cut-off last row may still split into the right number of cells with a cut number.
         skipped.append(Skipped(spath, f"line {len(lines)}", "truncated last line"))
         lines = lines[:-1]
-    rows = list(csv.reader(io.StringIO("\n".join(lines))))
+    rows = _split_lines(lines, spath, skipped)
     header = [h.strip() for h in rows[0]] if rows else []
     if "step" not in header:
         skipped.append(Skipped(spath, "line 1", "no `step` column: not a CSVLogger metrics.csv"))
