@@ -28,6 +28,8 @@ from logan.tags import canonical_tag
 _INDEX_COLUMNS = ("step", "epoch")
 # Lightning logs from step 0 the LR of update 1: shift to logan's 1-based update count.
 STEP_SHIFT = 1
+# Steps at or past this size are damage, not a run: they would not fit the int64 step column.
+_STEP_LIMIT = 2**62
 # `lr-<Opt>[-<n>][/<group>]`, the LearningRateMonitor's names; `-momentum` / `-weight_decay`
 # columns (log_momentum / log_weight_decay) end in those words instead.
 _LR_COLUMN = re.compile(r"^lr-(?P<opt>[^/]+?)(?:-(?P<dup>\d+))?(?:/(?P<group>.+))?$")
@@ -219,6 +221,9 @@ def read(path: Path, session: int = 0) -> ReadResult:
         step_v = _float(row[i_step])
         if step_v is None or not math.isfinite(step_v):
             skipped.append(Skipped(spath, f"line {n}", "no numeric `step`"))
+            continue
+        if abs(step_v) >= _STEP_LIMIT:
+            skipped.append(Skipped(spath, f"line {n}", "`step` too large"))
             continue
         step = int(step_v)
         epoch_v = _float(row[i_epoch]) if i_epoch is not None and row[i_epoch] else None
