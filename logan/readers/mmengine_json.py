@@ -100,9 +100,10 @@ def _as_float(value: Any) -> float | None:
 def _fast_columns(records: list[tuple[int, dict[str, Any]]], raw: bytes) -> tuple[Any, ...] | None:
     """The common case in bulk: records grouped by their keys, each group one numpy array.
 
-    Returns (steps, tags, values, epochs, has_epoch) in exactly the order the record-by-record
-    path produces, or None when any record needs that path (a non-number, a bool, an `lr` dict,
-    a step that is missing or out of range): correctness never depends on this shortcut.
+    Returns (steps, tags, values, epochs, has_epoch) with the same rows as the record-by-record
+    path (each tag's rows in file order), or None when any record needs that path (a non-number,
+    a bool, an `lr` dict, a step that is missing or out of range): correctness never depends on
+    this shortcut.
     A file with a JSON `true`/`false` anywhere takes that path too (numpy would read a bool as a
     number); mmengine never writes one.
     """
@@ -134,21 +135,26 @@ def _fast_columns(records: list[tuple[int, dict[str, Any]]], raw: bytes) -> tupl
         if is_train and "epoch" in key_at:
             epochs = arr[:, key_at["epoch"]]
             has_epoch = has_epoch or bool(np.any(~np.isnan(epochs)))
-        order = np.asarray(rows, dtype="int64")
-        for j, key in enumerate(keys):
-            if key in _INDEX_KEYS:
-                continue
-            tag = canonical_tag(key) if is_train else VAL_PREFIX + key
-            cols.append((order, j, steps, tag, arr[:, j], epochs))
+        value_cols = [j for j, key in enumerate(keys) if key not in _INDEX_KEYS]
+        names = [canonical_tag(keys[j]) if is_train else VAL_PREFIX + keys[j] for j in value_cols]
+        width = len(value_cols)
+        # Record-major within the group, as the record-by-record path emits them.
+        cols.append(
+            (
+                np.repeat(steps, width),
+                np.tile(np.array(names, dtype=object), len(rows)),
+                arr[:, value_cols].ravel(),
+                np.repeat(epochs, width),
+            )
+        )
     if not cols:
         return np.empty(0, "int64"), [], np.empty(0), np.empty(0), has_epoch
-    record = np.concatenate([c[0] for c in cols])
-    position = np.concatenate([np.full(len(c[0]), c[1]) for c in cols])
-    order = np.lexsort((position, record))  # record order, then key order within a record
-    steps = np.concatenate([c[2] for c in cols])[order].astype("int64")
-    tags = np.concatenate([np.full(len(c[0]), c[3], dtype=object) for c in cols])[order]
-    values = np.concatenate([c[4] for c in cols])[order]
-    epochs = np.concatenate([c[5] for c in cols])[order]
+    # Groups follow one another (all train lines, then all validation lines, say): every tag's
+    # rows keep their file order, which is all that later stages rely on.
+    steps = np.concatenate([c[0] for c in cols]).astype("int64")
+    tags = np.concatenate([c[1] for c in cols])
+    values = np.concatenate([c[2] for c in cols])
+    epochs = np.concatenate([c[3] for c in cols])
     return steps, tags, values, epochs, has_epoch
 
 
