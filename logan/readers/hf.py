@@ -44,6 +44,8 @@ _STATE_FACTS = (
 # A logged epoch this close to a whole number marks an epoch end (HF divides by the batch count,
 # so boundaries come out exact; older versions rounded to 2 decimals, see _epoch_length).
 _EPOCH_TOL = 1e-6
+# Curves whose non-numeric value is damage worth listing (other keys may hold text on purpose).
+_LISTED_TAGS = frozenset({"lr", "loss"})
 # The top-level scalar facts when the whole file does not parse: `  "key": value` at indent 2.
 _TOP_FACT = re.compile(
     r'^  "(\w+)": (-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|null|true|false)\s*,?\s*$', re.M
@@ -204,9 +206,14 @@ def read(path: Path, session: int = 0) -> ReadResult:
                     summary[key] = v
             continue
         is_eval = any(k.startswith(_EVAL_PREFIXES) for k in entry)
+        bad: list[str] = []
         for key, value in entry.items():
             v = _num(value)
-            if key in _INDEX_KEYS or v is None:
+            if key in _INDEX_KEYS:
+                continue
+            if v is None:
+                if not is_eval and canonical_tag(key) in _LISTED_TAGS:
+                    bad.append(key)
                 continue
             if key.startswith("eval_"):
                 tag = VAL_PREFIX + key[len("eval_") :]
@@ -223,6 +230,8 @@ def read(path: Path, session: int = 0) -> ReadResult:
             tags.append(tag)
             values.append(v)
             epochs.append(epoch)
+        if bad:
+            skipped.append(Skipped(spath, where, f"not a number in {', '.join(bad)}"))
         if not is_eval and not math.isnan(epoch):
             train_epochs.append((step, epoch))
 

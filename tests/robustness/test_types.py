@@ -43,14 +43,10 @@ _EPOCHS_HUGE = _xfail(
     "epochs.py: _int_or_none calls np.isfinite on a Python int past int64 (`max_steps: 1e30` as "
     "an integer) -> TypeError; api.py drops the run as 'could not be analysed'"
 )
-_HF_LR_TYPE = _xfail(
-    "readers/hf.py: a `learning_rate` that is not a number (string, list, dict) is dropped "
-    "silently: the entry is not listed in run.skipped / RN001"
-)
 HF_CASES = {
-    "lr-string": (_entry("learning_rate", "0.1"), 1, True, _HF_LR_TYPE),
-    "lr-list": (_entry("learning_rate", [0.1]), 1, True, _HF_LR_TYPE),
-    "lr-dict": (_entry("learning_rate", {"a": 1}), 1, True, _HF_LR_TYPE),
+    "lr-string": (_entry("learning_rate", "0.1"), 1, True, None),
+    "lr-list": (_entry("learning_rate", [0.1]), 1, True, None),
+    "lr-dict": (_entry("learning_rate", {"a": 1}), 1, True, None),
     "lr-nan": (_entry("learning_rate", float("nan")), 0, False, None),
     "lr-inf": (_entry("learning_rate", float("inf")), 0, False, None),
     "step-string": (_entry("step", "4"), 3, True, None),
