@@ -44,6 +44,8 @@ _STATE_FACTS = (
 # A logged epoch this close to a whole number marks an epoch end (HF divides by the batch count,
 # so boundaries come out exact; older versions rounded to 2 decimals, see _epoch_length).
 _EPOCH_TOL = 1e-6
+# Steps at or past this size are damage, not a run: they would not fit the int64 step column.
+_STEP_LIMIT = 2**62
 # Curves whose non-numeric value is damage worth listing (other keys may hold text on purpose).
 _LISTED_TAGS = frozenset({"lr", "loss"})
 # The top-level scalar facts when the whole file does not parse: `  "key": value` at indent 2.
@@ -68,9 +70,13 @@ TRAINING_ARG_KEYS = (
 
 
 def _num(value: Any) -> float | None:
+    """The value as a float; None for non-numbers and for JSON integers past the float range."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        return None
 
 
 def _line_of(text: str, pos: int) -> int:
@@ -195,6 +201,9 @@ def read(path: Path, session: int = 0) -> ReadResult:
         step_v = _num(entry.get("step"))
         if step_v is None or not math.isfinite(step_v):
             skipped.append(Skipped(spath, where, "entry has no numeric `step`"))
+            continue
+        if abs(step_v) >= _STEP_LIMIT:
+            skipped.append(Skipped(spath, where, "entry's `step` is too large"))
             continue
         step = int(step_v)
         ep = _num(entry.get("epoch"))
