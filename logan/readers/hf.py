@@ -79,6 +79,12 @@ def _num(value: Any) -> float | None:
         return None
 
 
+def _finite(value: Any) -> float | None:
+    """A state fact as a finite float; NaN or infinity (e.g. `num_train_epochs: NaN`) is unknown."""
+    v = _num(value)
+    return v if v is not None and math.isfinite(v) else None
+
+
 def _line_of(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
@@ -161,7 +167,7 @@ def _epoch_length(train: list[tuple[int, float]], state: dict[str, Any]) -> tupl
         top = max(candidates.values())
         tied = sorted(c for c, n in candidates.items() if n == top)
         return tied[len(tied) // 2], "whole logged epochs"
-    max_steps, n_epochs = _num(state.get("max_steps")), _num(state.get("num_train_epochs"))
+    max_steps, n_epochs = _finite(state.get("max_steps")), _finite(state.get("num_train_epochs"))
     if max_steps and n_epochs and n_epochs == int(n_epochs) and max_steps % n_epochs == 0:
         # max_steps = ceil(num_train_epochs * steps_per_epoch) when training by epochs.
         ratio = int(max_steps // n_epochs)
@@ -246,12 +252,12 @@ def read(path: Path, session: int = 0) -> ReadResult:
 
     meta: dict[str, Any] = {}
     for key in _STATE_FACTS:
-        value = _num(state.get(key))
+        value = _finite(state.get(key))
         if value is not None:
             meta[key] = int(value) if value == int(value) else value
     if meta.get("max_steps", 0) > 0:
         meta["max_iters"] = meta["max_steps"]
-    n_epochs = _num(state.get("num_train_epochs"))
+    n_epochs = _finite(state.get("num_train_epochs"))
     if n_epochs and n_epochs == int(n_epochs):
         meta["max_epochs"] = int(n_epochs)
     length, source = _epoch_length(train_epochs, state)

@@ -31,10 +31,6 @@ def _xfail(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(strict=True, reason=reason)
 
 
-_HF_NAN_EPOCHS = _xfail(
-    "readers/hf.py: `num_train_epochs: NaN` raises ValueError (cannot convert float NaN to "
-    "integer); load.py reports 'reader failed' and the whole file is lost"
-)
 _EPOCHS_HUGE = _xfail(
     "epochs.py: _int_or_none calls np.isfinite on a Python int past int64 (`max_steps: 1e30` as "
     "an integer) -> TypeError; api.py drops the run as 'could not be analysed'"
@@ -56,7 +52,7 @@ HF_CASES = {
     "max-steps-negative": (_top("max_steps", -5), 0, False, None),
     "max-steps-huge": (_top("max_steps", 10**30), 0, False, _EPOCHS_HUGE),
     "epochs-zero": (_top("num_train_epochs", 0), 0, False, None),
-    "epochs-nan": (_top("num_train_epochs", float("nan")), 0, False, _HF_NAN_EPOCHS),
+    "epochs-nan": (_top("num_train_epochs", float("nan")), 0, False, None),
     "duplicated": (
         lambda s: s.__setitem__("log_history", s["log_history"] * 2),
         -HF_ROWS,
