@@ -56,3 +56,13 @@ def test_each_source_alone_gives_the_same_lr(tmp_path, drop, rtol):
     assert list(lr.index) == list(full.index)
     np.testing.assert_allclose(lr.to_numpy(), full.to_numpy(), rtol=rtol, atol=0)
     assert alone.epoch_length == 40
+
+
+def test_validation_on_the_training_step_axis_whichever_source(tmp_path):
+    # mmengine's JSON logs epoch-based validation at step = epoch; the text log at e * N.
+    sample = SAMPLES / "mmengine_multistep_val"
+    json_only = logan.load_run(copy_run(sample, tmp_path / "j", ("*.log", "events.out.*")))
+    text_only = logan.load_run(copy_run(sample, tmp_path / "t", ("*.json", "events.out.*")))
+    for run in (json_only, text_only):
+        val = run.series("val/toy/accuracy")
+        assert list(val.index[:3]) == [20, 40, 60]  # epoch length 20
