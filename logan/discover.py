@@ -236,18 +236,30 @@ def _discover_one(given: Path, given_text: str, problems: list[tuple[str, str]])
             configs = [workdir / f for f in sorted(files) if f.endswith(".py")]
         runs.append(RunSpec(workdir, disp(workdir), "mmengine", sessions, configs))
 
-    # 2. mmcv 1.x: `*.log.json` files in a folder, one session per file.
+    # 2. mmcv 1.x: `<ts>.log.json` (and/or its text twin `<ts>.log`) in the work_dir itself, one
+    # session per timestamp. mmengine keeps `<ts>.log` inside a `<ts>/` folder instead, so a
+    # timestamped `.log` directly in a non-timestamp folder is mmcv's (pasted without its JSON).
     for p, (files, _dirs) in by_dir.items():
-        jsons = sorted(f for f in files if f.endswith(".log.json"))
-        if not jsons:
+        stems = sorted(
+            {f[: -len(".log.json")] for f in files if f.endswith(".log.json")}
+            | {
+                f[: -len(".log")]
+                for f in files
+                if f.endswith(".log")
+                and TIMESTAMP.match(f[: -len(".log")])
+                and p not in claimed
+                and not TIMESTAMP.match(p.name)
+            }
+        )
+        if not stems:
             continue
         sessions = []
-        for j in jsons:
-            s = SessionSpec(j[: -len(".log.json")])
-            s.add("mmcv_json", p / j)
-            text = j[: -len(".json")]
-            if text in files:
-                s.add("mmcv_log", p / text)
+        for stem in stems:
+            s = SessionSpec(stem)
+            if f"{stem}.log.json" in files:
+                s.add("mmcv_json", p / f"{stem}.log.json")
+            if f"{stem}.log" in files:
+                s.add("mmcv_log", p / f"{stem}.log")
             sessions.append(s)
         configs = [p / f for f in sorted(files) if f.endswith(".py")]
         runs.append(RunSpec(p, disp(p), "mmcv", sessions, configs))

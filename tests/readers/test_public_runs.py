@@ -66,3 +66,12 @@ def test_validation_on_the_training_step_axis_whichever_source(tmp_path):
     for run in (json_only, text_only):
         val = run.series("val/toy/accuracy")
         assert list(val.index[:3]) == [20, 40, 60]  # epoch length 20
+
+
+def test_mmcv_text_log_alone_is_found_and_read(tmp_path):
+    src = need(PUBLIC / "mmcv1-resnet50_cifar10")
+    run = copy_run(src, tmp_path / "pasted", ("*.log.json",))
+    (alone,) = logan.analyze(run).runs
+    (full,) = logan.analyze(src).runs
+    assert alone.producer == "mmcv"
+    assert (alone.last_step, alone.epoch_length) == (full.last_step, full.epoch_length)
