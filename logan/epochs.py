@@ -25,10 +25,16 @@ class Epochs:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+# Counts at or past this are damage (e.g. `max_steps: 10**30`): unknown, as they would not fit
+# the int64 arithmetic downstream.
+_COUNT_LIMIT = 2**62
+
+
 def _int_or_none(value: Any) -> int | None:
+    """A positive count, else None; plain comparisons, so a Python int past int64 cannot raise."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)) and np.isfinite(value) and value > 0:
+    if isinstance(value, (int, float)) and 0 < value < _COUNT_LIMIT:  # NaN compares False
         return int(round(value))
     return None
 
