@@ -136,13 +136,21 @@ class TextLogParser:
         self.skipped.append(Skipped(self.path, f"line {index + 1}", reason))
 
     def line(self, index: int, line: str, unterminated: bool) -> None:
+        """Parse one log line; lines run together in it are parsed in turn (a loop, not recursion:
+        thousands of lines may have lost their newlines)."""
+        rest: str | None = line
+        while rest is not None:
+            rest = self.one_line(index, rest, unterminated)
+
+    def one_line(self, index: int, line: str, unterminated: bool) -> str | None:
+        """Parse the line's first log entry; returns the text of a next entry run into it."""
         self.index = index
         if self.config_lines is not None:
             if not _TIMESTAMP_LINE.match(line):
                 self.config_lines.append(line)
                 if unterminated:
                     self.skip(index, "file ends inside the dumped config")
-                return
+                return None
             self.end_config()
         if line.startswith("\x00"):
             # Zeros where a copied-while-written file had no data yet: what follows may be whole.
@@ -153,42 +161,42 @@ class TextLogParser:
                 self.other(line)
             elif line.strip():  # it may have been a train line cut before its header
                 self.skip(index, "truncated last line")
-            return
+            return None
         m = self.HEADER.match(line)
         if m is None:
             if unterminated:
                 self.skip(index, "truncated last line")
             elif ("\ufffd" in line or "\x00" in line) and self.HEADER.search(line):
                 self.skip(index, "non-UTF-8 or NUL bytes in a log line")
-            return
+            return None
         mode = m.group("mode") or "train"
         if mode not in ("train", "val"):
-            return
+            return None
         body = line[m.end() :]
         if " - " in body or self.is_candidate(body):
             joined = _TIMESTAMP_LINE.search(body) or self.HEADER.search(body)
             if joined:
                 # A line cut short and the next one written straight after it: keep the second.
                 self.skip(index, "log line cut short (next line run into it)")
-                self.line(index, body[joined.start() :], unterminated)
-                return
+                return body[joined.start() :]
         if "\ufffd" in body or "\x00" in body:
             self.skip(index, "non-UTF-8 or NUL bytes in a log line")
-            return
+            return None
         if mode == "val" and "eta: " in body:
-            return  # a validation progress line: val-loop timing, not metrics
+            return None  # a validation progress line: val-loop timing, not metrics
         kind = m.group("kind")
         if unterminated:
             before = self.previous.get(kind + mode)
             previous = self.PAIRS.findall(before) if before is not None else None
             if not looks_complete(self.PAIRS.findall(body), previous):
                 self.skip(index, "truncated last line")
-                return
+                return None
         self.previous[kind + mode] = body
         if mode == "train":
             self.train(m, kind, body)
         else:
             self.val(m, kind, body)
+        return None
 
     def is_candidate(self, line: str) -> bool:
         """A cheap test before the header pattern: could this be a train/val line?"""

@@ -107,12 +107,6 @@ def test_a_giant_cell_costs_only_its_row_in_metrics_csv(tmp_path: Path) -> None:
     assert len(result.frame) >= good - 3 and result.skipped
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="readers/mmengine_text.py: TextLogParser.line() recurses once per log line run into "
-    "the one before (lost newlines); 2,000 such lines raise RecursionError and load.py reports "
-    "'reader failed' for the whole log",
-)
 def test_text_log_with_lost_newlines(tmp_path: Path) -> None:
     lines = corpus.TEXT_LOG.read_bytes().split(b"\n")
     first = next(i for i, ln in enumerate(lines) if b"Iter(train)" in ln)
