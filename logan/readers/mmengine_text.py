@@ -289,19 +289,27 @@ class TextLogParser:
         keys = tuple(map(_FIRST, pairs))
         layout = self.layouts.get((prefix, keys, drop))
         if layout is None:
-            numeric = tuple(
-                n
-                for n, (k, v) in enumerate(pairs)
-                if k not in NON_SCALAR_KEYS and k not in drop and to_float(v) is not None
-            )
+            scalar = [
+                n for n, (k, _) in enumerate(pairs) if k not in NON_SCALAR_KEYS and k not in drop
+            ]
+            numeric = tuple(n for n in scalar if to_float(pairs[n][1]) is not None)
             tags = self.layout_tags(prefix, keys, numeric)
-            layout = self.layouts[(prefix, keys, drop)] = (numeric, tags)
-            self.fast[(prefix, drop)] = (self.layout_pattern(keys, numeric), tags)
+            layout = (numeric, tags)
+            if len(numeric) == len(scalar):
+                self.layouts[(prefix, keys, drop)] = layout
+                self.fast[(prefix, drop)] = (self.layout_pattern(keys, numeric), tags)
+            else:
+                # A value that is not a number: learn the layout from a later line, so that one
+                # damaged value does not drop its key from every line after it.
+                bad = ", ".join(keys[n] for n in scalar if n not in numeric)
+                self.skip(self.index, f"not a number in {bad}")
         numeric, tags = layout
         try:
             values = [float(pairs[n][1]) for n in numeric]
         except ValueError:  # a value that is not a number this time (`nan` is): take the rest
             kept = [(t, to_float(pairs[n][1])) for n, t in zip(numeric, tags, strict=True)]
+            bad = ", ".join(keys[n] for n, (_, v) in zip(numeric, kept, strict=True) if v is None)
+            self.skip(self.index, f"not a number in {bad}")
             tags = tuple(t for t, v in kept if v is not None)
             values = [v for _, v in kept if v is not None]
         self.blocks.append((step, epoch, tags, values))
