@@ -62,8 +62,10 @@ def lr_tolerance(meta: dict[str, Any]) -> tuple[float, float]:
 def equal_mask(values: np.ndarray, tol: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """True where a value equals the previous one within the logged precision (abs, rel)."""
     prev, cur = values[:-1], values[1:]
-    limit = np.maximum(np.abs(prev) * max(REL_EQUAL, tol[1]), tol[0])
-    return np.abs(cur - prev) <= limit
+    # LRs near 1e308 (damaged logs) overflow to inf here, which compares as intended; no warning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        limit = np.maximum(np.abs(prev) * max(REL_EQUAL, tol[1]), tol[0])
+        return np.abs(cur - prev) <= limit
 
 
 def classify_shape(
@@ -97,7 +99,9 @@ def cosine(steps: np.ndarray, start: int, end: int, peak: float, floor: float) -
     """Half-cosine from `peak` at `start` to `floor` at `end` (flat outside)."""
     span = max(end - start, 1)
     t = np.clip((steps - start) / span, 0.0, 1.0)
-    return floor + (peak - floor) * (1 + np.cos(np.pi * t)) / 2
+    # A peak near 1e308 (a damaged log) may overflow to inf: a value, not a warning on stderr.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return floor + (peak - floor) * (1 + np.cos(np.pi * t)) / 2
 
 
 def expected_from_logs(lr: pd.Series, tol: tuple[float, float] = (0.0, 0.0)) -> Expected | None:
