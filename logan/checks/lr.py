@@ -393,8 +393,9 @@ def warmup(run: Run, expected: object) -> Iterator[Finding]:
     span = max(last - first, 1)
     peak = float(values.max())
     tol = lr_tolerance(run.meta)
-    rising = ~equal_mask(values, tol) & (np.diff(values) > 0)
-    falling = ~equal_mask(values, tol) & (np.diff(values) < 0)
+    # Comparisons, not differences: an LR near +-1e308 must not overflow.
+    rising = ~equal_mask(values, tol) & (values[1:] > values[:-1])
+    falling = ~equal_mask(values, tol) & (values[1:] < values[:-1])
     if peak <= 0:
         return
     # Still rising at the end, and never decayed: the warmup never ended.
@@ -499,7 +500,7 @@ def lr_frozen_by_units(run: Run, expected: object) -> Iterator[Finding]:
     on_boundary = ((change_at - start0) // length) > ((prev_at - start0) // length)
     if not on_boundary.all():
         return
-    if np.any(np.diff(values)[moving] > 0):
+    if np.any((values[1:] > values[:-1])[moving]):
         return  # rises: not a decay stepped in the wrong unit
     covered = (peak - float(values[-1])) / peak
     if covered >= FROZEN_UNITS_MAX_COVERED or covered <= 0:

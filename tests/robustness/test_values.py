@@ -61,15 +61,7 @@ def test_extreme_values_through_every_output(tmp_path: Path, name: str) -> None:
         assert (tmp_path / "report" / "report.md").exists()
 
 
-_LR_CHECK_OVERFLOW = pytest.mark.xfail(
-    strict=True,
-    reason="checks/lr.py:396 (LR005 warmup): `np.diff(values)` overflows when the LR mixes signs "
-    "near 1e308; the RuntimeWarning reaches stderr and the rule is reported as failed; wrap it in "
-    "np.errstate(over='ignore')",
-)
-
-
-@pytest.mark.parametrize("name", ["huge-lr", pytest.param("alternating", marks=_LR_CHECK_OVERFLOW)])
+@pytest.mark.parametrize("name", ["huge-lr", "alternating"])
 def test_stderr_holds_only_logan_lines(tmp_path: Path, name: str) -> None:
     if name == "huge-lr":
         records = _records(lambda i: 1e308, lambda i: 1.0)
