@@ -168,9 +168,9 @@ def read(path: Path, session: int = 0) -> ReadResult:
     fast = _fast_columns(records, raw)
     if fast is not None:
         f_steps, f_tags, f_values, f_epochs, f_has_epoch = fast
-        meta = {"epoch_column": "current_1based"} if f_has_epoch else {}
         frame = build_frame(f_steps, f_tags, f_values, epochs=f_epochs, session=session)
-        return ReadResult(frame=frame, skipped=skipped, meta=meta)
+        fast_meta = {"epoch_column": "current_1based"} if f_has_epoch else {}
+        return ReadResult(frame=frame, skipped=skipped, meta=fast_meta)
     steps: list[int] = []
     tags: list[str] = []
     values: list[float] = []
