@@ -128,11 +128,13 @@ class Run:
         """Rows of training scalars (validation and summary rows left out)."""
         return self.scalars[~not_training(self.scalars["tag"])]
 
-    def series(self, tag: str) -> pd.Series:
-        """One tag as a float Series indexed by step (sorted, last value wins on duplicates)."""
+    def series(self, tag: str, finite: bool = False) -> pd.Series:
+        """One tag as a float Series indexed by step (sorted, last value wins on duplicates);
+        `finite=True` leaves out NaN and infinite values."""
         frame = self.scalars[self.scalars["tag"] == tag]
         s = frame.set_index("step")["value"].sort_index(kind="stable")
-        return s[~s.index.duplicated(keep="last")].astype("float64")
+        s = s[~s.index.duplicated(keep="last")].astype("float64")
+        return s[s.abs() < float("inf")] if finite else s
 
     def tags(self) -> list[str]:
         return sorted(self.scalars["tag"].unique().tolist())

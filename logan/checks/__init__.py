@@ -37,6 +37,12 @@ class Rule:
 _REGISTRY: dict[str, Rule] = {}
 
 
+def fmt(x: float) -> str:
+    """A number as findings print it: 4 significant digits, scientific when tiny or huge
+    (`nan`/`inf` as themselves)."""
+    return f"{x:.4g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.3e}"
+
+
 def rule(code: str, name: str, severity: Severity) -> Callable[[CheckFn], CheckFn]:
     """Register a check under a stable code; its docstring's first line is the summary."""
     if not CODE.match(code):

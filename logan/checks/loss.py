@@ -13,18 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from logan.checks import rule
+from logan.checks import fmt, rule
 from logan.model import Finding, Run, Severity
 from logan.tags import is_loss_tag
 
 # mmengine's LogProcessor smooths losses over this many iterations by default.
 MMENGINE_WINDOW = 10
-
-
-def _fmt(x: float) -> str:
-    if not np.isfinite(x):
-        return str(x)
-    return f"{x:.4g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.3e}"
 
 
 def _loss_tags(run: Run) -> list[str]:
@@ -87,8 +81,8 @@ def loss_nonfinite(run: Run, expected: object) -> Iterator[Finding]:
             f"is at most {MMENGINE_WINDOW - 1} iterations before step {step}"
         )
     extra = [
-        f"lr {_fmt(lr)}" if lr is not None else None,
-        f"grad_norm {_fmt(grad)}" if grad is not None else None,
+        f"lr {fmt(lr)}" if lr is not None else None,
+        f"grad_norm {fmt(grad)}" if grad is not None else None,
     ]
     context = "; ".join(x for x in extra if x)
     yield Finding(
@@ -173,8 +167,7 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
     How to fix: clip gradients, lower the peak LR or lengthen the warmup, and look at the batches
     at the spike steps.
     """
-    loss = run.series("loss")
-    loss = loss[np.isfinite(loss.to_numpy())]
+    loss = run.series("loss", finite=True)
     if len(loss) < SPIKE_MIN_HISTORY + 5:
         return
     steps = loss.index.to_numpy(dtype="int64")
@@ -252,7 +245,7 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
         name="loss-spike",
         severity=Severity.WARNING,
         message=f"{len(details)} loss spike(s); largest at step {worst['step']}: "
-        f"{_fmt(worst['loss'])} vs median {_fmt(worst['median_before'])} ({z_text}), "
+        f"{fmt(worst['loss'])} vs median {fmt(worst['median_before'])} ({z_text}), "
         f"{rec_text}{grad_text}",
         step=details[0]["step"],
         end_step=details[-1]["step"],
@@ -281,8 +274,7 @@ DIVERGE_TAIL = 0.2
 
 def divergence(run: Run) -> dict[str, Any] | None:
     """The divergence LS003 reports (also used by LS002 to leave its spikes to LS003)."""
-    loss = run.series("loss")
-    loss = loss[np.isfinite(loss.to_numpy())]
+    loss = run.series("loss", finite=True)
     n = len(loss)
     if n < 20:
         return None
@@ -334,7 +326,7 @@ def loss_divergence(run: Run, expected: object) -> Iterator[Finding]:
         code="LS003",
         name="loss-divergence",
         severity=Severity.ERROR,
-        message=f"loss rose from its minimum {_fmt(lo)} at step {at} to {_fmt(end)} at step "
+        message=f"loss rose from its minimum {fmt(lo)} at step {at} to {fmt(end)} at step "
         f"{last} and did not recover",
         step=at,
         end_step=last,

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from logan.checks import rule
+from logan.checks import fmt, rule
 from logan.model import Finding, Run, Severity
 from logan.schedule.from_logs import Expected, equal_mask, lr_tolerance
 
@@ -30,10 +30,6 @@ PLATEAU_HINT = (
     "`T_max`: a missing `end` defaults to the train loop's max_epochs, which is 1 for "
     "iteration-based loops such as XTuner's TrainLoop."
 )
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.4g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.3e}"
 
 
 @rule("LR001", "lr-plateau", Severity.ERROR)
@@ -61,8 +57,7 @@ def lr_plateau(run: Run, expected: object) -> Iterator[Finding]:
         return
     if expected.source == "logs" and expected.shape != "smooth":
         return  # a guessed cosine is never compared against a staircase or a constant LR
-    lr = run.series("lr")
-    lr = lr[np.isfinite(lr.to_numpy())]
+    lr = run.series("lr", finite=True)
     if len(lr) < 3:
         return
     steps = lr.index.to_numpy(dtype="int64")
@@ -124,8 +119,8 @@ def lr_plateau(run: Run, expected: object) -> Iterator[Finding]:
     if expected.extra.get("fix"):
         evidence["fix"] = expected.extra["fix"]
     message = (
-        f"LR frozen at {_fmt(value)} ({value / peak:.0%} of peak {_fmt(peak)}) from step {step}"
-        f"{where} to the end at step {last}, while the expected schedule falls to {_fmt(exp_end)}; "
+        f"LR frozen at {fmt(value)} ({value / peak:.0%} of peak {fmt(peak)}) from step {step}"
+        f"{where} to the end at step {last}, while the expected schedule falls to {fmt(exp_end)}; "
         f"{affected:.0%} of training affected"
     )
     yield Finding(
@@ -197,8 +192,7 @@ def lr_cycles(run: Run, expected: object) -> Iterator[Finding]:
     """
     if _configured_restarts(expected):
         return
-    lr = run.series("lr")
-    lr = lr[np.isfinite(lr.to_numpy())]
+    lr = run.series("lr", finite=True)
     if len(lr) < 6:
         return
     steps = lr.index.to_numpy(dtype="int64")
@@ -248,7 +242,7 @@ def lr_cycles(run: Run, expected: object) -> Iterator[Finding]:
                 f"while the scheduler is stepped every iteration: {run.epoch_length}x too short"
             )
     message = (
-        f"LR reaches a minimum of {_fmt(float(values[first]))} at step {lows[0]} and climbs back "
+        f"LR reaches a minimum of {fmt(float(values[first]))} at step {lows[0]} and climbs back "
         f"up: {len(valleys)} cycle(s)" + (f" of {period:g} steps" if period else "") + factor
     )
     yield Finding(
@@ -330,8 +324,8 @@ def lr_restart(run: Run, expected: object) -> Iterator[Finding]:
             else f"continues at step {cur.first_step}"
         )
         message = (
-            f"session {cur.name} {what} with LR {_fmt(after)} after the previous session reached "
-            f"step {prev.last_step - prev.step_offset} with LR {_fmt(before)}: the schedule "
+            f"session {cur.name} {what} with LR {fmt(after)} after the previous session reached "
+            f"step {prev.last_step - prev.step_offset} with LR {fmt(before)}: the schedule "
             "started again"
         )
         yield Finding(
@@ -383,8 +377,7 @@ def warmup(run: Run, expected: object) -> Iterator[Finding]:
     How to fix: size the warmup in the unit its scheduler is stepped in (`warmup_steps` or
     `end=` in iterations), and check `warmup_ratio` against the real number of optimizer steps.
     """
-    lr = run.series("lr")
-    lr = lr[np.isfinite(lr.to_numpy())]
+    lr = run.series("lr", finite=True)
     if len(lr) < 5:
         return
     steps = lr.index.to_numpy(dtype="int64")
@@ -411,7 +404,7 @@ def warmup(run: Run, expected: object) -> Iterator[Finding]:
             code="LR005",
             name="warmup",
             severity=Severity.WARNING,
-            message=f"LR still rising at the last step {last} ({_fmt(values[-1])}): the warmup "
+            message=f"LR still rising at the last step {last} ({fmt(values[-1])}): the warmup "
             "never ended",
             step=first,
             end_step=last,
@@ -480,8 +473,7 @@ def lr_frozen_by_units(run: Run, expected: object) -> Iterator[Finding]:
     `configure_optimizers`, or size the schedule in epochs.
     """
     length = run.epoch_length
-    lr = run.series("lr")
-    lr = lr[np.isfinite(lr.to_numpy())]
+    lr = run.series("lr", finite=True)
     if not length or len(lr) < 4:
         return
     steps = lr.index.to_numpy(dtype="int64")
@@ -510,7 +502,7 @@ def lr_frozen_by_units(run: Run, expected: object) -> Iterator[Finding]:
     need = (1 / pace) if pace > 0 else None
     message = (
         f"LR changed only at {len(change_at)} epoch boundaries and covered {covered:.1%} of its "
-        f"range in {epochs_seen:.3g} epochs ({_fmt(peak)} -> {_fmt(float(values[-1]))})"
+        f"range in {epochs_seen:.3g} epochs ({fmt(peak)} -> {fmt(float(values[-1]))})"
         + (f"; at this pace the schedule needs ~{need:.0f} epochs" if need else "")
     )
     yield Finding(

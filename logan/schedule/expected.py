@@ -139,8 +139,7 @@ def _from_config(
 
 def build_expected(run: Run) -> Expected | None:
     """The schedule checks compare against (None when the run logged no LR)."""
-    lr = run.series("lr")
-    lr = lr[np.isfinite(lr.to_numpy())]
+    lr = run.series("lr", finite=True)
     if len(lr) < 3:
         return None
     tol = lr_tolerance(run.meta)
