@@ -20,7 +20,7 @@ import pandas as pd
 from logan.discover import RunSpec, SessionSpec, printable
 from logan.epochs import infer_epochs
 from logan.errors import UnreadableInput
-from logan.model import VAL_PREFIX, Run, Session, Skipped, not_training
+from logan.model import VAL_PREFIX, Run, Session, Skipped, not_training, tag_prefix_mask
 from logan.readers.base import ReadResult, empty_frame
 
 # kind of file -> (module, function). Imported on first use: a reader that is missing or broken
@@ -254,7 +254,7 @@ def load(spec: RunSpec) -> Run:
     # mmengine's JSON logs an epoch-based run's validation at `step` = the epoch number (LoggerHook
     # with log_metric_by_epoch); the text log and every other producer use the training step.
     # Put them on the same axis: epoch e is validated after step e * epoch_length.
-    val = table["tag"].astype(str).str.startswith(VAL_PREFIX).to_numpy() if indexed else None
+    val = tag_prefix_mask(table["tag"], VAL_PREFIX) if indexed else None
     if val is not None and val.any() and epochs.epoch_length:
         val_steps = table.loc[val, "step"]
         n_epochs = (

@@ -25,15 +25,20 @@ VAL_PREFIX = "val/"
 NOT_TRAINING = (VAL_PREFIX, "summary/")
 
 
-def not_training(tags: pd.Series) -> np.ndarray:
-    """Boolean mask of validation/summary rows. Tests each distinct tag once (a run has a few
-    tags and up to millions of rows: string tests per row dominated the time of a large tree)."""
+def tag_prefix_mask(tags: pd.Series, prefixes: str | tuple[str, ...]) -> np.ndarray:
+    """Boolean mask of rows whose tag starts with `prefixes`. Tests each distinct tag once (a run
+    has a few tags and up to millions of rows: string tests per row dominated a large tree)."""
     import numpy
     import pandas
 
     codes, uniques = pandas.factorize(tags)
-    flags = numpy.array([str(u).startswith(NOT_TRAINING) for u in uniques] + [False], dtype=bool)
+    flags = numpy.array([str(u).startswith(prefixes) for u in uniques] + [False], dtype=bool)
     return flags[codes]  # code -1 (a missing tag) picks the trailing False
+
+
+def not_training(tags: pd.Series) -> np.ndarray:
+    """Boolean mask of validation/summary rows."""
+    return tag_prefix_mask(tags, NOT_TRAINING)
 
 
 class Severity(str, enum.Enum):
