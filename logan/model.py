@@ -91,6 +91,28 @@ class Session:
     # Added to this session's logged steps so that a restarted session follows the one before it
     # on one timeline instead of overwriting it.
     step_offset: int = 0
+    # How the session began, decided from its own config and first steps (see SessionKind).
+    kind: str = "fresh"
+    # The config this session ran with (its vis_data/config.py, or the one printed in its text
+    # log), read as data; None when the session left none. Resume checks compare these.
+    config: dict[str, Any] | None = None
+    config_path: str | None = None
+
+
+class SessionKind(str, enum.Enum):
+    """How a session relates to the ones before it in the same folder.
+
+    A *resume* restores the step counter, scheduler and optimizer from a checkpoint; a
+    *load_from* continuation starts the schedule again from weights an earlier session of the
+    same folder wrote (LR004's case); a *fresh* start begins a new attempt; *test* and
+    *no_training* sessions train nothing and are accounted for, not analysed.
+    """
+
+    FRESH = "fresh"
+    RESUME = "resume"
+    LOAD_FROM = "load_from"
+    TEST = "test"
+    NO_TRAINING = "no_training"
 
 
 @dataclass(frozen=True)
