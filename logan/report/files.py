@@ -35,6 +35,7 @@ def write_run(result: RunResult, folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     links: dict[str, str] = {}
+    pngs: dict[str, bytes] = {}
     for name, build in (
         ("lr", plots.lr_figure),
         ("loss", plots.loss_figure),
@@ -44,7 +45,7 @@ def write_run(result: RunResult, folder: Path) -> dict[str, Path]:
         if fig is None:
             continue
         target = folder / f"{name}.png"
-        plots.save(fig, target)
+        pngs[name] = plots.save(fig, target)
         written[name] = target
         links[name] = target.name
     md = folder / "report.md"
@@ -52,7 +53,7 @@ def write_run(result: RunResult, folder: Path) -> dict[str, Path]:
     written["markdown"] = md
     images = {name: written[name] for name in links}
     page = folder / "report.html"
-    page.write_text(html.run_html(result, images), encoding="utf-8")
+    page.write_text(html.run_html(result, images, pngs), encoding="utf-8")
     written["html"] = page
     js = folder / "report.json"
     doc = analysis_dict(Analysis([result], []))
