@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from logan.cache import Cache, lookup, store
 from logan.checks import Rule, overridden, run_checks, selected
 from logan.discover import RunSpec, discover
 from logan.errors import LoganError, NoRunsFound
@@ -66,9 +67,16 @@ def _analyze_spec(
     index: int = 0,
     sink: Sink | None = None,
     keep_scalars: bool = True,
+    cache: Cache | None = None,
 ) -> RunResult | Problem:
     """Load and check one run, hand it to `sink`, and return it (slimmed unless asked to keep
-    its scalars); a failure becomes a Problem so the other runs go on."""
+    its scalars); a failure becomes a Problem so the other runs go on. With a `cache` (slim
+    results only), an unchanged run is answered from it."""
+    codes = [r.code for r in (rules if rules is not None else selected())]
+    use = cache if not keep_scalars else None
+    key, hit = lookup(use, spec, codes, limits or {}, sink, index)
+    if isinstance(hit, RunResult):
+        return hit
     try:
         with overridden(limits or {}):
             result = analyze_run(load(spec), rules)
@@ -79,7 +87,12 @@ def _analyze_spec(
                 result.errors.append(
                     f"report could not be written ({type(exc).__name__}: {exc}); please report"
                 )
-        return result if keep_scalars else slim(result)
+        if keep_scalars:
+            return result
+        kept = slim(result)
+        if not result.errors:
+            store(use, key, kept, sink, index)
+        return kept
     except LoganError as exc:
         return Problem(spec.display, str(exc))
     except Exception as exc:  # noqa: BLE001 - one broken run must not stop the others
@@ -99,6 +112,7 @@ def analyze(
     thresholds: Mapping[str, float] | None = None,
     sink: Callable[[list[str]], Sink] | None = None,
     keep_scalars: bool = True,
+    cache: Cache | None = None,
 ) -> Analysis:
     """Find every run under `paths`, read it, and check it.
 
@@ -108,7 +122,8 @@ def analyze(
     overrides rule constants, e.g. {"LS002.SPIKE_Z": 6}. `sink(run_paths)` is called once with
     the paths of the runs found and returns a per-run callback `(result, index)`, called with
     each full result as soon as it is ready (in the worker process with `jobs > 1`, so it must
-    pickle); `keep_scalars=False` keeps only a slim result per run (see `slim`).
+    pickle); `keep_scalars=False` keeps only a slim result per run (see `slim`), and then a
+    `cache` (logan.cache.Cache) answers unchanged runs from their stored slim result.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -134,12 +149,13 @@ def analyze(
             range(n),
             [per_run] * n,
             [keep_scalars] * n,
+            [cache] * n,
             chunksize=1,
         )
     else:
         pool = None
         outcomes = (
-            _analyze_spec(spec, rules, limits, i, per_run, keep_scalars)
+            _analyze_spec(spec, rules, limits, i, per_run, keep_scalars, cache)
             for i, spec in enumerate(specs)
         )
     results: list[RunResult] = []

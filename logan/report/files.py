@@ -18,6 +18,9 @@ from logan.report.serialize import SCHEMA, analysis_dict, run_dict
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_NAME = 80
+# In each run's folder: the cache key its reports were drawn for (see `RunFolders.is_current`).
+CURRENT = ".logan-key"
+REPORT_FILES = ("report.md", "report.html", "report.json")
 
 
 def slug(path: str) -> str:
@@ -84,7 +87,22 @@ class RunFolders:
     names: tuple[str, ...]
 
     def __call__(self, result: RunResult, index: int) -> None:
-        write_run(result, self.out / self.names[index])
+        folder = self.out / self.names[index]
+        (folder / CURRENT).unlink(missing_ok=True)
+        write_run(result, folder)
+
+    def is_current(self, index: int, key: str) -> bool:
+        """The run's folder was written for this cache key and still holds its reports (so a
+        cached, unchanged run is not drawn again)."""
+        folder = self.out / self.names[index]
+        try:
+            mark = (folder / CURRENT).read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError):
+            return False
+        return mark == key and all((folder / name).is_file() for name in REPORT_FILES)
+
+    def mark_current(self, index: int, key: str) -> None:
+        (self.out / self.names[index] / CURRENT).write_text(key, encoding="ascii")
 
 
 def write_all(analysis: Analysis, out: Path) -> dict[str, Path]:
