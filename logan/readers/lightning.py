@@ -285,7 +285,7 @@ def tag_stage(tag: str) -> str:
 
 
 def lightning_stage(result: ReadResult) -> str:
-    """"fit", "test", "validate" or "empty": what a Lightning event file or metrics.csv holds.
+    """What a Lightning event file or metrics.csv holds: "fit", "test", "validate" or "empty".
 
     Lightning writes a new event file per `Trainer` entry point of one logger, so a `trainer.test()`
     after `fit()` leaves an events file of only `test_*` tags (plus `epoch`, `hp_metric`); such a
