@@ -168,6 +168,17 @@ def _parse_state(
     return facts, entries, skipped
 
 
+def _state_ratio(train: list[tuple[int, float]], state: dict[str, Any]) -> int | None:
+    """max_steps / num_train_epochs when whole and within an epoch of every logged point."""
+    max_steps, n_epochs = _finite(state.get("max_steps")), _finite(state.get("num_train_epochs"))
+    if max_steps and n_epochs and n_epochs == int(n_epochs) and max_steps % n_epochs == 0:
+        # max_steps = ceil(num_train_epochs * steps_per_epoch) when training by epochs.
+        ratio = int(max_steps // n_epochs)
+        if ratio >= 1 and all(abs(s / ratio - e) < 1.0 for s, e in train if e > 0):
+            return ratio
+    return None
+
+
 def _epoch_length(train: list[tuple[int, float]], state: dict[str, Any]) -> tuple[int | None, str]:
     """Optimizer steps per epoch from (step, fractional epoch) pairs, else from the state.
 
@@ -175,23 +186,25 @@ def _epoch_length(train: list[tuple[int, float]], state: dict[str, Any]) -> tupl
     counts optimizer updates; with gradient accumulation an epoch can end on a partial
     accumulation, so steps/epoch is not exact mid-epoch. At a whole epoch k it is exact: the
     epoch length is step / k. Older transformers rounded the epoch to 2 decimals, which can make
-    several steps look whole; the most common candidate wins then.
+    several steps look whole (steps 2890-2915 all log epoch 1.0 in a 2904-step epoch); the
+    candidates then bracket the length, and max_steps / num_train_epochs wins when it lies
+    among them, else the most common candidate.
     """
+    ratio = _state_ratio(train, state)
     candidates: Counter[int] = Counter()
     for step, epoch in train:
         k = round(epoch)
         if k >= 1 and abs(epoch - k) < _EPOCH_TOL and step % k == 0:
             candidates[step // k] += 1
+    rounded = all(abs(e * 100 - round(e * 100)) < 1e-6 for _, e in train)
+    if ratio is not None and rounded and candidates and min(candidates) <= ratio <= max(candidates):
+        return ratio, "max_steps / num_train_epochs"
     if candidates:
         top = max(candidates.values())
         tied = sorted(c for c, n in candidates.items() if n == top)
         return tied[len(tied) // 2], "whole logged epochs"
-    max_steps, n_epochs = _finite(state.get("max_steps")), _finite(state.get("num_train_epochs"))
-    if max_steps and n_epochs and n_epochs == int(n_epochs) and max_steps % n_epochs == 0:
-        # max_steps = ceil(num_train_epochs * steps_per_epoch) when training by epochs.
-        ratio = int(max_steps // n_epochs)
-        if all(abs(s / ratio - e) < 1.0 for s, e in train if e > 0):
-            return ratio, "max_steps / num_train_epochs"
+    if ratio is not None:
+        return ratio, "max_steps / num_train_epochs"
     ratios = sorted(s / e for s, e in train if e > 0)
     if len(ratios) >= 2:
         return max(1, round(ratios[len(ratios) // 2])), "median step/epoch"

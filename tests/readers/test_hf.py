@@ -243,3 +243,15 @@ def test_public_trainer_states_have_nothing_skipped(folder: str) -> None:
         assert r.meta["max_iters"] in (7843, 1743, 872, 8712)
         last = int(r.frame["step"].max())
         assert 0 <= r.meta["global_step"] - last < r.meta["logging_steps"], state
+
+
+def test_rounded_epochs_take_the_epoch_length_from_the_state() -> None:
+    """2023 transformers rounded `epoch` to 2 decimals: steps 2890-2915 all log 1.0 in suzushi's
+    2904-step epochs (8712 steps / 3 epochs, as its trainer_log.jsonl also says)."""
+    from tests.conftest import SHARED, need
+
+    state = need(
+        SHARED / "public_logs_2" / "suzushi-llamafactory-lora-3epoch" / "trainer_state.json"
+    )
+    r = hf.read(state)
+    assert (r.meta["epoch_length"], r.meta["max_epochs"]) == (2904, 3)
