@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -162,20 +162,55 @@ def _parse_row(
 
 
 @dataclass
+class _Open:
+    """The segment being read: where it began, the last step per row kind, its clock."""
+
+    start: int
+    first_step: int
+    last_step: int
+    last_by_kind: dict[str, int] = field(default_factory=dict)
+    total_steps: int | None = None
+    clock: float | None = None  # the largest elapsed_time so far
+
+    def classify(self, kind: str, step: int, elapsed: float | None) -> str:
+        """Whether a row "continues" this segment, is a "restart" or a second writer's "repeat"."""
+        clock = self.clock
+        clock_fell = elapsed is not None and clock is not None and elapsed < clock - _CLOCK_SKEW_S
+        last = self.last_by_kind.get(kind)
+        if last is None or step > last:
+            # Steps on; a reset clock still means a new process.
+            return "restart" if clock_fell else "continues"
+        if elapsed is None or clock is None:
+            return "restart"  # without a clock a step that does not advance is a restart
+        return "restart" if clock_fell else "repeat"
+
+    def close(self, stop: int) -> Segment:
+        return Segment(
+            self.start, stop, self.first_step, self.last_step, self.total_steps, self.clock
+        )
+
+
+@dataclass
 class _Scan:
     """The reader's running state: kept scalars, segments, and what was dropped."""
 
-    steps: list[int]
-    tags: list[str]
-    values: list[float]
-    epochs: list[float]
-    segments: list[Segment]
+    steps: list[int] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    epochs: list[float] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    open: _Open | None = None
     duplicate_rows: int = 0
     second_writer_rows: int = 0
     progress_rows: int = 0
     train_rows: int = 0
     eval_rows: int = 0
     progress: tuple[int, Any] | None = None  # (current_steps, total_steps) of the last such row
+
+    def close(self) -> None:
+        if self.open is not None:
+            self.segments.append(self.open.close(len(self.steps)))
+        self.open = None
 
 
 def read(path: Path, session: int = 0) -> ReadResult:
@@ -193,8 +228,7 @@ def read(path: Path, session: int = 0) -> ReadResult:
         skipped.append(Skipped(spath, "whole file", "damaged: bytes that are not UTF-8 replaced"))
     lines = _lines(raw, spath, skipped)
     cut_last = not raw.endswith(b"\n")
-    scan = _Scan([], [], [], [], [])
-    seg: dict[str, Any] = {}
+    scan = _Scan()
     previous: dict[str, Any] | None = None
     for i, (n, line) in enumerate(lines):
         row = _parse_row(n, line, cut_last and i == len(lines) - 1, spath, skipped)
@@ -204,22 +238,22 @@ def read(path: Path, session: int = 0) -> ReadResult:
             scan.duplicate_rows += 1
             continue
         previous = row
-        _take_row(row, n, spath, scan, seg, skipped)
-    _close_segment(scan, seg)
+        scalars = _scalars(row, n, spath, skipped)
+        if scalars:
+            _take_row(row, scalars, scan)
+        else:
+            scan.progress_rows += 1
+            scan.progress = (int(row["current_steps"]), row.get("total_steps"))
+    scan.close()
     meta = _meta(scan)
     frame = build_frame(scan.steps, scan.tags, scan.values, epochs=scan.epochs, session=session)
     return ReadResult(frame=frame, skipped=skipped, meta=meta)
 
 
-def _take_row(
-    row: dict[str, Any],
-    n: int,
-    spath: str,
-    scan: _Scan,
-    seg: dict[str, Any],
-    skipped: list[Skipped],
-) -> None:
-    """Add one row's scalars unless it repeats a step of the current segment (second writer)."""
+def _scalars(
+    row: dict[str, Any], n: int, spath: str, skipped: list[Skipped]
+) -> list[tuple[str, float]]:
+    """(tag, value) of a row's metrics; a metric that is not a number is listed as damage."""
     scalars: list[tuple[str, float]] = []
     bad: list[str] = []
     for key, value in row.items():
@@ -234,32 +268,31 @@ def _take_row(
         scalars.append((tag, v))
     if bad:
         skipped.append(Skipped(spath, f"line {n}", f"damaged: not a number in {', '.join(bad)}"))
-    if not scalars:
-        scan.progress_rows += 1
-        scan.progress = (int(row["current_steps"]), row.get("total_steps"))
-        return
+    return scalars
+
+
+def _take_row(row: dict[str, Any], scalars: list[tuple[str, float]], scan: _Scan) -> None:
+    """Add one row's scalars unless it repeats a step of the current segment (second writer)."""
     kind = "train" if any(not t.startswith(VAL_PREFIX) for t, _ in scalars) else "eval"
     step = int(row["current_steps"])
     elapsed = parse_elapsed(row.get("elapsed_time"))
-    last = seg.get(kind)
-    if seg and last is not None and step <= last:
-        clock = seg.get("clock")
-        if elapsed is not None and clock is not None and elapsed >= clock - _CLOCK_SKEW_S:
+    if scan.open is not None:
+        how = scan.open.classify(kind, step, elapsed)
+        if how == "repeat":
             scan.second_writer_rows += 1
             return
-        _close_segment(scan, seg)
-    elif seg and elapsed is not None and seg.get("clock") is not None:
-        if elapsed < seg["clock"] - _CLOCK_SKEW_S:  # a new process that happens to step on
-            _close_segment(scan, seg)
-    if not seg:
-        seg.update(start=len(scan.steps), first_step=step, clock=None)
-    seg[kind] = step
-    seg["last_step"] = max(step, seg.get("last_step", step))
+        if how == "restart":
+            scan.close()
+    seg = scan.open
+    if seg is None:
+        seg = scan.open = _Open(start=len(scan.steps), first_step=step, last_step=step)
+    seg.last_by_kind[kind] = step
+    seg.last_step = max(step, seg.last_step)
     total = _num(row.get("total_steps"))
     if total is not None and math.isfinite(total) and 0 < total < _STEP_LIMIT:
-        seg["total_steps"] = int(total)
+        seg.total_steps = int(total)
     if elapsed is not None:
-        seg["clock"] = elapsed if seg["clock"] is None else max(seg["clock"], elapsed)
+        seg.clock = elapsed if seg.clock is None else max(seg.clock, elapsed)
     ep = _num(row.get("epoch"))
     epoch = ep if ep is not None and math.isfinite(ep) else math.nan
     if kind == "train":
@@ -271,21 +304,6 @@ def _take_row(
         scan.tags.append(tag)
         scan.values.append(v)
         scan.epochs.append(epoch)
-
-
-def _close_segment(scan: _Scan, seg: dict[str, Any]) -> None:
-    if seg:
-        scan.segments.append(
-            Segment(
-                start=seg["start"],
-                stop=len(scan.steps),
-                first_step=seg["first_step"],
-                last_step=seg["last_step"],
-                total_steps=seg.get("total_steps"),
-                elapsed_s=seg["clock"],
-            )
-        )
-    seg.clear()
 
 
 def _epoch_length(scan: _Scan) -> int | None:

@@ -181,7 +181,7 @@ def scan_text_log(path: Path) -> TextLogScan:
 
 
 def _line_mode(line: bytes) -> str | None:
-    """ "train", "val" or "test" for a progress line; None for every other line."""
+    """The loop a progress line belongs to ("train", "val", "test"); None for other lines."""
     if b"(t" in line or b"(v" in line:
         m = _MMENGINE_LOOP.search(line)
         if m:  # mmcv 1.x writes its validation as `Epoch(val) [e][N]` too
