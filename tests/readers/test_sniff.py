@@ -159,3 +159,25 @@ def test_scan_crlf_bad_bytes_and_unknown_text(tmp_path: Path) -> None:
     val = tmp_path / "val.log"
     val.write_bytes(b"2023/06/13 13:48:07 - mmengine - INFO - Epoch(val) [1][11/11]  acc: 4\n")
     assert scan_text_log(val).stage is TextStage.VAL
+
+
+def test_sniff_and_scan_never_raise_on_noise(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(11)
+    seeds = [
+        b"{",
+        b'{"step',
+        b"<<<<<<< HEAD\n",
+        b"2023/06/13 13:47:00 - x - INFO - ",
+        b"\xef\xbb\xbf",
+    ]
+    for i in range(300):
+        noise = bytes(rng.randrange(256) for _ in range(rng.randrange(200)))
+        data = rng.choice(seeds) + noise
+        fmt = sniff(data)
+        assert fmt is None or isinstance(fmt, Format)
+        if i % 30 == 0:
+            p = tmp_path / f"{i}.log"
+            p.write_bytes(data)
+            assert isinstance(scan_text_log(p).stage, TextStage)
