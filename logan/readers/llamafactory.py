@@ -38,8 +38,8 @@ from logan.tags import canonical_tag
 _INDEX_KEYS = frozenset(
     {"current_steps", "total_steps", "epoch", "percentage", "elapsed_time", "remaining_time"}
 )
-# Progress counters, not curves.
-_PROGRESS_KEYS = frozenset({"throughput", "total_tokens"})
+# Progress counters and peak memory (`RECORD_VRAM`), not curves.
+_PROGRESS_KEYS = frozenset({"throughput", "total_tokens", "vram_allocated", "vram_reserved"})
 # Keys whose presence makes a row a training row.
 _TRAIN_KEYS = frozenset({"loss", "lr", "learning_rate", "reward", "accuracy", "grad_norm"})
 # Metrics of evaluate() and predict(), kept apart from the training curves.

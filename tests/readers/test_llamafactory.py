@@ -187,3 +187,10 @@ def test_any_cut_or_flipped_byte_reads_without_raising(tmp_path: Path) -> None:
         r = lf.read(p)
         # One bad byte costs at most two rows (a newline lost joins two) of two scalars each.
         assert len(r.frame) >= whole - 4, cut
+
+
+def test_progress_counters_are_not_curves(tmp_path: Path) -> None:
+    p = tmp_path / "trainer_log.jsonl"
+    extra = {"throughput": 812.5, "total_tokens": 40960, "vram_allocated": 9.1, "accuracy": 0.5}
+    p.write_text(_row(10, 2.0, **extra) + "\n")
+    assert set(lf.read(p).frame["tag"]) == {"loss", "lr", "accuracy"}
