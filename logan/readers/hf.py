@@ -161,7 +161,7 @@ def _parse_state(
             continue
     m = _LOG_HISTORY.search(text)
     if m is None:
-        return facts, [], [Skipped(path, "whole file", "damaged: not JSON, no log_history found")]
+        return facts, [], [Skipped(path, "whole file", "damaged: no log_history found")]
     entries, skipped = _scan_entries(text, m.end(), path)
     if not skipped:
         skipped.append(Skipped(path, "end of file", "damaged: file is cut off after log_history"))
