@@ -40,7 +40,7 @@ _INDEX_KEYS = frozenset(
 )
 # Progress counters and peak memory (`RECORD_VRAM`), not curves.
 _PROGRESS_KEYS = frozenset({"throughput", "total_tokens", "vram_allocated", "vram_reserved"})
-# Keys whose presence makes a row a training row.
+# Training metrics LLaMA-Factory writes: a value here that is not a number is damage.
 _TRAIN_KEYS = frozenset({"loss", "lr", "learning_rate", "reward", "accuracy", "grad_norm"})
 # Metrics of evaluate() and predict(), kept apart from the training curves.
 _EVAL_PREFIX, _PREDICT_PREFIX = "eval_", "predict_"
@@ -100,6 +100,15 @@ def _num(value: Any) -> float | None:
         return float(value)
     except OverflowError:
         return None
+
+
+def _total_steps(row: dict[str, Any]) -> int | None:
+    total = _num(row.get("total_steps"))
+    return (
+        int(total)
+        if total is not None and math.isfinite(total) and 0 < total < _STEP_LIMIT
+        else None
+    )
 
 
 def _tag(key: str) -> str | None:
@@ -205,7 +214,9 @@ class _Scan:
     progress_rows: int = 0
     train_rows: int = 0
     eval_rows: int = 0
-    progress: tuple[int, Any] | None = None  # (current_steps, total_steps) of the last such row
+    progress: tuple[int, int | None] | None = (
+        None  # (current_steps, total_steps) of the last such row
+    )
 
     def close(self) -> None:
         if self.open is not None:
@@ -243,7 +254,7 @@ def read(path: Path, session: int = 0) -> ReadResult:
             _take_row(row, scalars, scan)
         else:
             scan.progress_rows += 1
-            scan.progress = (int(row["current_steps"]), row.get("total_steps"))
+            scan.progress = (int(row["current_steps"]), _total_steps(row))
     scan.close()
     meta = _meta(scan)
     frame = build_frame(scan.steps, scan.tags, scan.values, epochs=scan.epochs, session=session)
@@ -288,9 +299,7 @@ def _take_row(row: dict[str, Any], scalars: list[tuple[str, float]], scan: _Scan
         seg = scan.open = _Open(start=len(scan.steps), first_step=step, last_step=step)
     seg.last_by_kind[kind] = step
     seg.last_step = max(step, seg.last_step)
-    total = _num(row.get("total_steps"))
-    if total is not None and math.isfinite(total) and 0 < total < _STEP_LIMIT:
-        seg.total_steps = int(total)
+    seg.total_steps = _total_steps(row) or seg.total_steps
     if elapsed is not None:
         seg.clock = elapsed if seg.clock is None else max(seg.clock, elapsed)
     ep = _num(row.get("epoch"))

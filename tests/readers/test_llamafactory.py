@@ -194,3 +194,16 @@ def test_progress_counters_are_not_curves(tmp_path: Path) -> None:
     extra = {"throughput": 812.5, "total_tokens": 40960, "vram_allocated": 9.1, "accuracy": 0.5}
     p.write_text(_row(10, 2.0, **extra) + "\n")
     assert set(lf.read(p).frame["tag"]) == {"loss", "lr", "accuracy"}
+
+
+def test_odd_total_steps(tmp_path: Path) -> None:
+    p = tmp_path / "trainer_log.jsonl"
+    rows = [
+        '{"current_steps": 5, "total_steps": Infinity, "elapsed_time": "0:00:01"}',
+        '{"current_steps": 10, "total_steps": "x", "loss": 1.0, "elapsed_time": "0:00:02"}',
+        '{"current_steps": 20, "total_steps": 1e400, "loss": 0.9, "elapsed_time": "0:00:03"}',
+    ]
+    p.write_text("\n".join(rows) + "\n")
+    r = lf.read(p)
+    assert r.meta["progress_total_steps"] is None and "max_iters" not in r.meta
+    assert [s for s, _ in _series(r, "loss")] == [10, 20]
