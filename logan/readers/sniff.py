@@ -6,10 +6,11 @@ the format; whether a text log is a training session at all needs the whole file
 `scan_text_log(path)` reads line by line without parsing values. Recognised:
 
 - mmengine text log: `YYYY/MM/DD HH:MM:SS - <logger> - INFO - ` lines (mmengine's MMFormatter;
-  the logger is `mmengine`) or `Epoch(train)` / `Iter(train)` style progress lines;
+  the logger is `mmengine`) or, in console output pasted without that prefix, lines that start
+  with `Epoch(train) [` / `Iter(train) [` and a number;
 - mmcv 1.x text log: `YYYY-MM-DD HH:MM:SS,mmm - <logger> - INFO - ` lines (Python logging's
-  default date format; the logger is the codebase, `mmdet`, `mmseg`, ...) or `Epoch [e][i/N]` /
-  `Iter [i/N]` progress lines;
+  default date format; the logger is the codebase, `mmdet`, `mmseg`, ...) or lines that start
+  with `Epoch [e][i/N]` / `Iter [i/N]` and an lr;
 - mmengine JSON scalars (`vis_data/<ts>.json`, `scalars.json`): one object per line with a `step`;
 - mmengine test result (`<ts>/<ts>.json` of a test session): one line of numbers, no `step`;
 - mmcv 1.x `*.log.json`: the first line holds `env_info` (or, in older versions, `mode`);
@@ -39,7 +40,10 @@ _MMCV_LINE = re.compile(
     rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - [\w.\-]+ - " + _LEVEL + rb" - ", re.M
 )
 # Progress lines of a loop: mmengine names the loop in parentheses, mmcv 1.x does not.
-_MMENGINE_LOOP = re.compile(rb"\b(?:Epoch|Iter)\((?P<mode>train|val|test)\)\s*\[")
+_MMENGINE_LOOP = re.compile(rb"\b(?:Epoch|Iter)\((?P<mode>train|val|test)\)\s*\[\s*\d")
+# Console output pasted without the logger's prefix: the progress line starts the line.
+_MMENGINE_CONSOLE = re.compile(rb"^[ \t]*(?:Epoch|Iter)\((?:train|val|test)\)\s*\[\s*\d", re.M)
+_MMCV_CONSOLE = re.compile(rb"^[ \t]*(?:Epoch \[\d+\]\[\d+/\d+\]|Iter \[\d+/\d+\])\s+lr: ", re.M)
 _MMCV_TRAIN = re.compile(rb"\b(?:Epoch \[\d+\]\[\d+/\d+\]|Iter \[\d+/\d+\])\s+lr: ")
 # Keys that start an mmcv 1.x `.log.json` (metadata line) or one of its records.
 _MMCV_JSON_KEYS = ("env_info", "mode")
@@ -72,9 +76,9 @@ def sniff(first_bytes: bytes) -> Format | None:
 
 
 def _sniff_text(head: bytes) -> Format | None:
-    if _MMENGINE_LINE.search(head) or _MMENGINE_LOOP.search(head):
+    if _MMENGINE_LINE.search(head) or _MMENGINE_CONSOLE.search(head):
         return Format.MMENGINE_TEXT
-    if _MMCV_LINE.search(head) or _MMCV_TRAIN.search(head):
+    if _MMCV_LINE.search(head) or _MMCV_CONSOLE.search(head):
         return Format.MMCV_TEXT
     return None
 
@@ -175,8 +179,6 @@ def scan_text_log(path: Path) -> TextLogScan:
                 val += 1
             else:
                 test += 1
-    if fmt is None and (train or val or test):
-        fmt = Format.MMENGINE_TEXT if _MMENGINE_LOOP.search(head) else Format.MMCV_TEXT
     return TextLogScan(fmt, train, val, test, first_train)
 
 

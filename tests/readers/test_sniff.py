@@ -69,6 +69,13 @@ def test_sniff_short_or_odd_heads() -> None:
     assert sniff(line) == Format.MMCV_TEXT
 
 
+def test_docs_quoting_log_lines_are_not_logs() -> None:
+    readme = SAMPLES / "README.md"  # quotes `Iter(train) [k/90]` in a table
+    assert sniff(readme.read_bytes()[:SNIFF_BYTES]) is None
+    assert scan_text_log(readme).stage is TextStage.EMPTY
+    assert sniff(b"See how `Epoch(train) [1][ 50/100]` lines look.\n") is None
+
+
 def test_sniff_committed_samples() -> None:
     """Every text log and JSON scalar log in sample_logs is recognised as what its folder says."""
     for log in sorted(SAMPLES.rglob("*.log")):
