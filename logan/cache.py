@@ -177,43 +177,41 @@ class Cache:
 
 
 def lookup(
-    cache: Cache | None,
-    spec: Any,
-    rules: Iterable[str],
-    thresholds: Mapping[str, float],
-    sink: Any = None,
-    index: int = 0,
+    cache: Cache | None, spec: Any, rules: Iterable[str], thresholds: Mapping[str, float]
 ) -> tuple[str | None, Any | None]:
-    """(key, stored result) for one run; the result only when the sink's output for it is
-    current too (a sink may say so with `is_current(index, key)`; one that cannot is always
-    fed, so its output is never missing)."""
+    """(key, stored value) for one run spec; (None, None) without a cache or on any error."""
     if cache is None:
         return None, None
     try:
         key = run_key(spec, rules, thresholds)
-        hit = cache.get(key)
-        if hit is not None and sink is not None:
-            current = getattr(sink, "is_current", None)
-            if current is None or not current(index, key):
-                return key, None
+        return key, cache.get(key)
     except Exception:  # noqa: BLE001 - the cache only ever saves time, it never costs a run
         return None, None
-    return key, hit
+
+
+def is_current(sink: Any, paths: list[str], key: str | None) -> bool:
+    """Whether the sink's output for these run paths was made for `key` and is still there (a
+    sink says so with `is_current(paths, key)`; one that cannot is always fed again)."""
+    check = getattr(sink, "is_current", None)
+    try:
+        return key is not None and check is not None and bool(check(paths, key))
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def store(
-    cache: Cache | None, key: str | None, result: Any, sink: Any = None, index: int = 0
+    cache: Cache | None, key: str | None, value: Any, sink: Any = None, paths: list[str] = ()
 ) -> None:
-    """Keep a fresh result, and tell the sink its output for `index` is current for `key`."""
+    """Keep a fresh value, and tell the sink its output for `paths` is current for `key`."""
     if cache is None or key is None:
         return
-    cache.put(key, result)
+    cache.put(key, value)
     mark = getattr(sink, "mark_current", None)
     if mark is not None:
         try:
-            mark(index, key)
+            mark(list(paths), key)
         except Exception:  # noqa: BLE001 - an unmarked report is only drawn again next time
             return
 
 
-__all__ = ["Cache", "code_fingerprint", "lookup", "run_key", "spec_files", "store"]
+__all__ = ["Cache", "code_fingerprint", "is_current", "lookup", "run_key", "spec_files", "store"]

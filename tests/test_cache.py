@@ -35,13 +35,13 @@ def runs(tmp_path: Path) -> Path:
 def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Display paths of the runs really read (not answered from the cache)."""
     seen: list[str] = []
-    real = logan.api.load
+    real = logan.api.load_all
 
     def counting(spec):  # type: ignore[no-untyped-def]
         seen.append(Path(spec.display).name)
         return real(spec)
 
-    monkeypatch.setattr(logan.api, "load", counting)
+    monkeypatch.setattr(logan.api, "load_all", counting)
     return seen
 
 

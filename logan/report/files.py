@@ -87,22 +87,27 @@ class RunFolders:
     names: tuple[str, ...]
 
     def __call__(self, result: RunResult, index: int) -> None:
-        folder = self.out / self.names[index]
+        # Named by the run's path: a place may hold several attempts, known only once read.
+        folder = self.out / slug(result.run.path)
         (folder / CURRENT).unlink(missing_ok=True)
         write_run(result, folder)
 
-    def is_current(self, index: int, key: str) -> bool:
-        """The run's folder was written for this cache key and still holds its reports (so a
-        cached, unchanged run is not drawn again)."""
-        folder = self.out / self.names[index]
-        try:
-            mark = (folder / CURRENT).read_text(encoding="ascii")
-        except (OSError, UnicodeDecodeError):
-            return False
-        return mark == key and all((folder / name).is_file() for name in REPORT_FILES)
+    def is_current(self, paths: list[str], key: str) -> bool:
+        """These runs' folders were written for this cache key and still hold their reports (so
+        cached, unchanged runs are not drawn again)."""
+        for path in paths:
+            folder = self.out / slug(path)
+            try:
+                mark = (folder / CURRENT).read_text(encoding="ascii")
+            except (OSError, UnicodeDecodeError):
+                return False
+            if mark != key or not all((folder / name).is_file() for name in REPORT_FILES):
+                return False
+        return True
 
-    def mark_current(self, index: int, key: str) -> None:
-        (self.out / self.names[index] / CURRENT).write_text(key, encoding="ascii")
+    def mark_current(self, paths: list[str], key: str) -> None:
+        for path in paths:
+            (self.out / slug(path) / CURRENT).write_text(key, encoding="ascii")
 
 
 def write_all(analysis: Analysis, out: Path) -> dict[str, Path]:
