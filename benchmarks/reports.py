@@ -68,47 +68,77 @@ def _cmd(*args: str) -> list[str]:
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, check=False, capture_output=True, env=env, cwd=REPO)
+    done = subprocess.run(cmd, check=False, capture_output=True, env=env, cwd=REPO)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{cmd} failed: {done.stderr[-500:]}")
     return time.perf_counter() - start
+
+
+def cases(reals: list[str], out: Path, run: Path, cache: bool) -> dict[str, list[str]]:
+    """The commands timed; without `cache` (a peer that has none) the cache cases are left out."""
+    common = ["-q", "-f", "json", "--fail-on", "never"]
+    off = ["--no-cache"] if cache else []
+    found = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "logan --version": _cmd("--version"),
+        "logan rules": _cmd("rules"),
+        "check REAL": _cmd("check", *reals, *common, *off),
+        "check REAL --out": _cmd("check", *reals, *common, *off, "--out", str(out / "c")),
+        "report 30k-step run": _cmd("report", str(run), "-o", str(out / "r")),
+    }
+    if cache:
+        found["check REAL, second run (cache)"] = _cmd("check", *reals, *common)
+        found["check REAL --out, second run (cache)"] = _cmd(
+            "check", *reals, *common, "--out", str(out / "cached")
+        )
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--peer", type=Path, help="another checkout (e.g. /work/main) to time too")
     args = parser.parse_args()
     run = long_run()
     real = [p for p in (SHARED / "public_logs", SHARED / "public_logs_2") if p.exists()]
     real += [REPO / "sample_logs"]
+    reals = [str(p) for p in real]
     out = Path(tempfile.mkdtemp(prefix="logan-bench-"))
     cache = Path(tempfile.mkdtemp(prefix="logan-cache-"))
-    env = dict(os.environ, PYTHONPATH=str(REPO), LOGAN_CACHE_DIR=str(cache))
-    reals = [str(p) for p in real]
-    common = ["-q", "-f", "json", "--fail-on", "never"]
-    cases = {
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "logan --version": _cmd("--version"),
-        "logan rules": _cmd("rules"),
-        "check REAL (no cache)": _cmd("check", *reals, *common, "--no-cache"),
-        "check REAL --out (no cache)": _cmd(
-            "check", *reals, *common, "--no-cache", "--out", str(out / "c")
-        ),
-        "check REAL (cache warm)": _cmd("check", *reals, *common),
-        "report 30k-step run": _cmd("report", str(run), "-o", str(out / "r")),
-    }
-    # The warm-cache case needs one cold pass first.
-    subprocess.run(cases["check REAL (cache warm)"], capture_output=True, env=env, cwd=REPO)
-    best = {k: math.inf for k in cases}
-    for _ in range(args.repeat):
-        for name, cmd in cases.items():
-            best[name] = min(best[name], timed(cmd, env))
-    print(f"load average: {os.getloadavg()}; {os.cpu_count()} cores; real runs from {reals}")
-    print("| command | best s |")
-    print("|---|---:|")
-    for name, t in best.items():
-        print(f"| {name} | {t:.3f} |")
-    base = best["check REAL (no cache)"]
-    print(f"\ncheck --out / check: {best['check REAL --out (no cache)'] / base:.2f}x")
-    print(f"check warm cache / cold: {best['check REAL (cache warm)'] / base:.2f}x")
+    base = {k: v for k, v in os.environ.items() if k != "LOGAN_NO_CACHE"}
+    sides = {"this": (REPO, True)}
+    if args.peer:
+        sides["peer"] = (args.peer.resolve(), False)
+    plan = []
+    for side, (repo, has_cache) in sides.items():
+        env = dict(base, PYTHONPATH=str(repo), LOGAN_CACHE_DIR=str(cache))
+        for name, cmd in cases(reals, out / side, run, has_cache).items():
+            plan.append((side, name, cmd, env))
+    # The cached cases need one pass that fills the cache (and draws the reports) first.
+    for _side, name, cmd, env in plan:
+        if "cache" in name:
+            subprocess.run(cmd, capture_output=True, env=env, cwd=REPO)
+    best: dict[tuple[str, str], float] = {}
+    load = [os.getloadavg()]
+    for _ in range(args.repeat):  # round-robin: load from others slows every case alike
+        for side, name, cmd, env in plan:
+            t = timed(cmd, env)
+            best[side, name] = min(best.get((side, name), math.inf), t)
+    load.append(os.getloadavg())
+    print(f"{os.cpu_count()} cores; load average before {load[0]}, after {load[1]}")
+    print(f"real runs: {reals}; best of {args.repeat}, round-robin")
+    print("| command | " + " | ".join(f"{s} s" for s in sides) + " |")
+    print("|---|" + "---:|" * len(sides))
+    for name in dict.fromkeys(n for _, n, _, _ in plan):
+        cells = [f"{best[s, name]:.3f}" if (s, name) in best else "" for s in sides]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    for side in sides:
+        plain = best[side, "check REAL"]
+        ratio = best[side, "check REAL --out"] / plain
+        print(f"{side}: check --out / check = {ratio:.2f}x")
+        if (side, "check REAL, second run (cache)") in best:
+            warm = best[side, "check REAL, second run (cache)"] / plain
+            print(f"{side}: second check (cache) / check = {warm:.2f}x")
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(cache, ignore_errors=True)
 
