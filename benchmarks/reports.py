@@ -66,9 +66,11 @@ def _cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "logan", *args]
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
+    """Seconds of one command, run from `cwd`: `python -m logan` imports logan from the current
+    folder before PYTHONPATH, so each checkout's commands run from that checkout."""
     start = time.perf_counter()
-    done = subprocess.run(cmd, check=False, capture_output=True, env=env, cwd=REPO)
+    done = subprocess.run(cmd, check=False, capture_output=True, env=env, cwd=cwd)
     if done.returncode not in (0, 1):
         raise SystemExit(f"{cmd} failed: {done.stderr[-500:]}")
     return time.perf_counter() - start
@@ -113,23 +115,23 @@ def main() -> None:
     for side, (repo, has_cache) in sides.items():
         env = dict(base, PYTHONPATH=str(repo), LOGAN_CACHE_DIR=str(cache))
         for name, cmd in cases(reals, out / side, run, has_cache).items():
-            plan.append((side, name, cmd, env))
+            plan.append((side, name, cmd, env, repo))
     # The cached cases need one pass that fills the cache (and draws the reports) first.
-    for _side, name, cmd, env in plan:
+    for _side, name, cmd, env, repo in plan:
         if "cache" in name:
-            subprocess.run(cmd, capture_output=True, env=env, cwd=REPO)
+            subprocess.run(cmd, capture_output=True, env=env, cwd=repo)
     best: dict[tuple[str, str], float] = {}
     load = [os.getloadavg()]
     for _ in range(args.repeat):  # round-robin: load from others slows every case alike
-        for side, name, cmd, env in plan:
-            t = timed(cmd, env)
+        for side, name, cmd, env, repo in plan:
+            t = timed(cmd, env, repo)
             best[side, name] = min(best.get((side, name), math.inf), t)
     load.append(os.getloadavg())
     print(f"{os.cpu_count()} cores; load average before {load[0]}, after {load[1]}")
     print(f"real runs: {reals}; best of {args.repeat}, round-robin")
     print("| command | " + " | ".join(f"{s} s" for s in sides) + " |")
     print("|---|" + "---:|" * len(sides))
-    for name in dict.fromkeys(n for _, n, _, _ in plan):
+    for name in dict.fromkeys(n for _, n, _, _, _ in plan):
         cells = [f"{best[s, name]:.3f}" if (s, name) in best else "" for s in sides]
         print(f"| {name} | " + " | ".join(cells) + " |")
     for side in sides:

@@ -270,7 +270,8 @@ def main() -> None:
     elif not inputs:
         raise SystemExit(f"no inputs under {DATA}: run `python benchmarks/generate.py` first")
     print(f"machine: {machine()}\n")
-    warm_up()
+    if inputs:
+        warm_up()
     tb_tools = {
         "logan": logan_tb,
         "tbparse": tbparse_tb,
