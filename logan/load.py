@@ -17,7 +17,6 @@ still read for what only it states (epoch length `[i/N]`, max_iters, the dumped 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,16 +50,12 @@ SHOWN_REASONS = 3
 SAME_VALUES_RTOL = 1e-5
 # File kinds that several processes append to (split where a session starts again).
 APPENDABLE_KINDS = ("mmengine_json", "llamafactory")
-# More falls of the step counter than this (or than this share of the records) is disorder, not
-# a handful of sessions appended one after another.
+# More falls of the step counter than this, or a segment shorter than this, is disorder, not a
+# handful of sessions appended one after another.
 MAX_SEGMENTS = 16
-RESTART_SHARE = 0.05
+MIN_SEGMENT_RECORDS = 2
 # Scalars every writer logs beside its metrics, in training and evaluation alike.
 BOOKKEEPING_TAGS = ("epoch", "step", "global_step", "iter")
-# mmengine's test loop writes `Epoch(test)`/`Iter(test)` lines; mmcv's prints the test results.
-_TEST_LINE = re.compile(rb"(?:Epoch|Iter)\((?:test|val)\) *\[")
-# Text read to tell a session with no training line apart (test-only, or ended before training).
-MAX_SCAN_BYTES = 64 * 2**20
 
 
 def reader_for(kind: str) -> Callable[..., ReadResult]:
@@ -199,9 +194,11 @@ def split_segments(frame: pd.DataFrame) -> list[pd.DataFrame]:
     primary = train["tag"].value_counts().idxmax()
     steps = train.loc[train["tag"] == primary, "step"].to_numpy()
     falls = np.flatnonzero(steps[1:] < steps[:-1]) + 1
-    if not len(falls) or len(falls) > MAX_SEGMENTS or len(falls) > RESTART_SHARE * len(steps):
+    if not len(falls) or len(falls) > MAX_SEGMENTS:
         return [frame]
     bounds = [0, *falls.tolist(), len(steps)]
+    if min(b - a for a, b in zip(bounds[:-1], bounds[1:], strict=True)) < MIN_SEGMENT_RECORDS:
+        return [frame]  # records shuffled, not whole sessions one after another
     for k in range(1, len(bounds) - 1):
         before = steps[bounds[k - 1] : bounds[k]]
         after = steps[bounds[k] : bounds[k + 1]]
@@ -354,9 +351,9 @@ def _why_no_training(part: Part) -> str:
     files = part.spec.all_files()
     if meta.get("predict_only"):
         return "predict only (no training)"
-    if len(frame) and not_training(frame["tag"]).all():
-        if tag_prefix_mask(frame["tag"], VAL_PREFIX).any():
-            return "test or validation only"
+    if len(frame) and tag_prefix_mask(frame["tag"], VAL_PREFIX).any():
+        return "test or validation only"
+    if len(frame) and (not_training(frame["tag"]) | frame["tag"].isin(BOOKKEEPING_TAGS)).all():
         return "no training scalars (summary values only)"
     if _has_test_lines(part.spec):
         return "test or validation only"
@@ -377,18 +374,18 @@ def _why_no_training(part: Part) -> str:
 
 
 def _has_test_lines(spec: SessionSpec) -> bool:
-    """A test-only session: its text log has test/val lines, or mmengine's test results file
-    `<ts>/<ts>.json` sits in its folder."""
+    """A test-only session: its text log has test/val lines and no train line, or mmengine's
+    test results file `<ts>/<ts>.json` sits in its folder."""
+    from logan.readers.sniff import TextStage, scan_text_log
+
     for kind, paths in spec.files.items():
-        if not kind.endswith("_log"):
-            continue
-        for p in paths:
-            try:
-                with open(p, "rb") as fh:
-                    if _TEST_LINE.search(fh.read(MAX_SCAN_BYTES)):
+        if kind.endswith("_log"):
+            for p in paths:
+                try:
+                    if scan_text_log(p).stage in (TextStage.TEST, TextStage.VAL):
                         return True
-            except OSError:
-                continue
+                except OSError:
+                    continue
     if spec.folder is not None:
         results = spec.folder / f"{spec.folder.name}.json"
         return results.is_file()
