@@ -584,15 +584,6 @@ def _build_run(
     )
 
 
-def load(spec: RunSpec) -> Run:
-    """The newest attempt of a spec as one Run (see `load_all` for every attempt)."""
-    loaded = load_all(spec)
-    if not loaded.runs:
-        reasons = "; ".join(f"{p}: {r}" for p, r in loaded.unread[:SHOWN_REASONS])
-        raise UnreadableInput(printable(f"no training session ({reasons})"))
-    return loaded.runs[-1]
-
-
 def _zero_length(spec: RunSpec) -> list[Skipped]:
     """A skip per file when every file of the run is zero bytes long, else nothing."""
     files = [p for s in spec.sessions for ps in s.files.values() for p in ps]
