@@ -187,7 +187,7 @@ def _load_config(
 ) -> tuple[dict[str, Any] | None, str | None, str | None]:
     """The run's config as data, never executed: newest session's dump, work_dir's, the log's."""
     try:
-        from logan.schedule.config import MAX_CONFIG_CHARS, load_config
+        from logan.config import MAX_CONFIG_CHARS, load_config
     except ImportError:  # pragma: no cover - the schedule package is part of logan
         return None, None, None
     # The work_dir's dump carries the user's config file name (what a fix diff should name);

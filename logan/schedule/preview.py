@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from logan.config import is_unknown, load_config
 from logan.errors import LoganError
-from logan.schedule.config import is_unknown, load_config
 from logan.schedule.fit import last_change, schedule_misfits, simulate_beyond
 from logan.schedule.mmengine import Simulation, simulate_config
 

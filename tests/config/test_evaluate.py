@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from logan.config import UNKNOWN, Symbol, config_from_log_text, load_config
 from logan.errors import ConfigError
-from logan.schedule.config import UNKNOWN, Symbol, config_from_log_text, load_config
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 REF = SHARED / "reference_runs"
