@@ -179,8 +179,11 @@ class ConfigLoader:
                 continue
             entry = self._entry(base, stack)
             state.adopt(entry)
+            values = copy.deepcopy(entry.values)
+            if "::" in ref:
+                _add_scope(values, ref.partition("::")[0])
             # mmengine refuses keys defined by two bases; the later one wins here.
-            merged.update(copy.deepcopy(entry.values))
+            merged.update(values)
         return merged
 
     def _locate(self, state: _State, ref: str) -> Path | None:
@@ -267,6 +270,21 @@ class _State:
             for target in targets:
                 if isinstance(target, ast.Name):
                     self.lines[target.id] = stmt.lineno
+
+
+def _add_scope(value: Any, scope: str, outer: bool = True) -> None:
+    """mmengine's `_dict_to_config_dict`: the outermost dicts with a `type` from a package-scoped
+    base get `_scope_` (the package), so the registry builds them from that package."""
+    if isinstance(value, dict):
+        if outer and "type" in value:
+            outer = False
+            if value.get("_scope_") is None:
+                value["_scope_"] = scope
+        for item in value.values():
+            _add_scope(item, scope, outer)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _add_scope(item, scope, outer)
 
 
 def _assigns(stmt: ast.stmt, name: str) -> bool:
