@@ -45,6 +45,9 @@ class Simulation:
     cause: str | None
     fix: str | None
     cause_index: int | None = None
+    # The config edits behind `fix` (logan.config.patch.SchedulerEdit), to redo the diff against
+    # another file of an inheritance chain.
+    edits: tuple[Any, ...] = ()
 
 
 class Unsupported(Exception):

@@ -35,7 +35,7 @@ def base_lr(config: dict[str, Any]) -> float:
     if not isinstance(optimizer, dict):
         optimizer = config.get("optimizer")
     if not isinstance(optimizer, dict):
-        raise Unsupported("optimizer")
+        raise Unsupported("no optimizer readable as data")
     lr = num(optimizer.get("lr"), "lr")
     scale = config.get("auto_scale_lr")
     if isinstance(scale, dict) and scale.get("enable", False) is True:
@@ -56,7 +56,8 @@ def scheduler_cfgs(config: dict[str, Any]) -> list[Any]:
         return [raw]
     if isinstance(raw, (list, tuple)):
         return list(raw)
-    raise Unsupported("param_scheduler")  # per-optimizer dicts, UNKNOWN, ...
+    # Per-optimizer dicts, UNKNOWN, ...
+    raise Unsupported("param_scheduler is not a list readable as data")
 
 
 def simulate_config(
@@ -69,9 +70,36 @@ def simulate_config(
 ) -> Simulation | None:
     """Simulate a mmengine config's LR at every iteration; None when the config cannot tell."""
     try:
-        return _simulate(config, epoch_length, config_text, config_name, total_iters)
-    except (Unsupported, ArithmeticError, TypeError, ValueError, KeyError, OverflowError):
+        return simulate(config, epoch_length, config_text, config_name, total_iters)
+    except Unsupported:
         return None
+
+
+def simulate(
+    config: dict[str, Any],
+    epoch_length: int | None,
+    config_text: str | None = None,
+    config_name: str = "config.py",
+    total_iters: int | None = None,
+) -> Simulation:
+    """As `simulate_config`, but Unsupported says what the config lacks instead of None."""
+    return simulate_with_tail(config, epoch_length, config_text, config_name, total_iters)[0]
+
+
+def simulate_with_tail(
+    config: dict[str, Any],
+    epoch_length: int | None,
+    config_text: str | None = None,
+    config_name: str = "config.py",
+    total_iters: int | None = None,
+    horizon: int = 0,
+) -> tuple[Simulation, np.ndarray]:
+    """The simulation, and the LR as run for `horizon` iterations (past the end of training) in
+    the same pass: the first `total_iters` of a longer run are the same LRs."""
+    try:
+        return _simulate(config, epoch_length, config_text, config_name, total_iters, horizon)
+    except (ArithmeticError, TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise Unsupported(f"the schedule cannot be computed ({type(exc).__name__})") from None
 
 
 def _simulate(
@@ -80,9 +108,10 @@ def _simulate(
     config_text: str | None,
     config_name: str,
     total_iters: int | None,
-) -> Simulation | None:
+    horizon: int = 0,
+) -> tuple[Simulation, np.ndarray]:
     if not isinstance(config, dict):
-        return None
+        raise Unsupported("not a config")
     if epoch_length is not None and (not isinstance(epoch_length, int) or epoch_length <= 0):
         epoch_length = None
     lr0 = base_lr(config)
@@ -90,8 +119,11 @@ def _simulate(
     specs = resolve(scheduler_cfgs(config), loop)
     total = loop.max_iters if total_iters is None else int(total_iters)
     if total <= 0 or total > MAX_SIM_ITERS:
-        return None
-    actual = run(specs, loop, lr0, total)
+        raise Unsupported(f"{total} iterations is not a training length")
+    if horizon > MAX_SIM_ITERS:
+        raise Unsupported(f"{horizon} iterations is not a training length")
+    full = run(specs, loop, lr0, max(total, horizon))
+    actual = full[:total].copy()
     changes = intended_changes(specs, loop, total)
     why = fix = None
     first = None
@@ -107,7 +139,7 @@ def _simulate(
                 fix = fix_diff(config_text, config_name, [c.edit for c in changes], config)
     else:
         intended = actual.copy()
-    return Simulation(
+    sim = Simulation(
         actual=actual,
         intended=intended,
         total_iters=total,
@@ -117,7 +149,9 @@ def _simulate(
         cause=why,
         fix=fix,
         cause_index=first,
+        edits=tuple(c.edit for c in changes) if why else (),
     )
+    return sim, full
 
 
 def _span(spec: Resolved, loop: Loop, total: int) -> SchedulerSpan:

@@ -7,6 +7,7 @@ so an epoch-based scheduler without `end` stops after what the Runner calls the 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,7 @@ def _epochs_to_length(max_epochs: Any, epoch_length: int | None, total: int | No
 
 def loop_from_cfg(train_cfg: Any, epoch_length: int | None, total_iters: int | None) -> Loop:
     if not isinstance(train_cfg, dict) or is_unknown(train_cfg.get("type", None)):
-        raise Unsupported("train_cfg")
+        raise Unsupported("no train_cfg readable as data")
     short = _loop_type(train_cfg)
     if short == "EpochBasedTrainLoop" or (
         "Epoch" in short and "max_epochs" in train_cfg and "max_iters" not in train_cfg
@@ -79,7 +80,7 @@ def loop_from_cfg(train_cfg: Any, epoch_length: int | None, total_iters: int | N
         if iters != int(iters):
             raise Unsupported("max_epochs * epoch_length is not an integer")
         return Loop(short, True, 1, int(iters), epoch_length, max_epochs)
-    raise Unsupported(f"train loop {train_cfg.get('type')}")
+    raise Unsupported(f"train loop {train_cfg.get('type')!s} is not simulated")
 
 
 def _is_momentum(type_name: Any) -> bool:
@@ -108,12 +109,12 @@ def _convert(kind: str, cfg: dict[str, Any], begin: Any, end: Any, length: int) 
 def resolve_one(index: int, raw: Any, loop: Loop) -> Resolved | None:
     """One `param_scheduler` entry as the Runner builds it; None when it does not touch the LR."""
     if not isinstance(raw, dict) or is_unknown(raw):
-        raise Unsupported("scheduler config")
+        raise Unsupported("a param_scheduler entry is not readable as data")
     if _is_momentum(raw.get("type")) or raw.get("param_name", "lr") != "lr":
         return None  # schedules momentum (or another parameter), never the LR
     kind = scheduler_kind(raw.get("type"))
     if kind is None:
-        raise Unsupported(f"scheduler type {raw.get('type')}")
+        raise Unsupported(f"scheduler type {raw.get('type')!s} is not simulated")
     cfg = {k: v for k, v in raw.items() if k not in ("type", "_scope_")}
     by_epoch = cfg.pop("by_epoch", True)
     end_defaulted = "end" not in cfg
@@ -157,20 +158,64 @@ def resolve(cfgs: list[Any], loop: Loop) -> list[Resolved]:
     return out
 
 
+def _busy(per_iter: list[Any], total: int) -> list[tuple[int, int]]:
+    """Merged [lo, hi) iterations at which some per-iteration scheduler acts (begin <= k+1 < end):
+    outside them the LR cannot change except at an epoch's end."""
+    spans = []
+    for s in per_iter:
+        lo = max(0, math.ceil(s.begin) - 1)
+        hi = min(total, math.ceil(min(s.end, INF)) - 1)
+        if hi > lo:
+            spans.append((lo, hi))
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
 def run(specs: list[Resolved], loop: Loop, base_lr: float, total: int) -> np.ndarray:
-    """Step the schedulers exactly as ParamSchedulerHook does; return the LR of each iteration."""
+    """Step the schedulers exactly as ParamSchedulerHook does; return the LR of each iteration.
+
+    Stretches where no scheduler acts are filled at once (a 300-epoch run whose warmup and
+    milestones act on a few hundred iterations costs those iterations, not all of them).
+    """
     group: dict[str, float] = {"lr": base_lr}
     scheds = [REGISTRY[spec.kind](spec, group) for spec in specs]
     per_iter = [s for s in scheds if not s.by_epoch]
     per_epoch = [s for s in scheds if s.by_epoch]
-    length = loop.epoch_length
+    length = loop.epoch_length or 0
+    # after_train_epoch: only epoch-based loops end epochs while training.
+    epochs = bool(per_epoch and not loop.iter_based and length)
+    busy = _busy(per_iter, total)
     out = np.empty(total, dtype=np.float64)
-    for k in range(total):
-        out[k] = group["lr"]
-        for s in per_iter:  # after_train_iter
-            s.step(group)
-        # after_train_epoch: only epoch-based loops end epochs while training.
-        if per_epoch and not loop.iter_based and length and (k + 1) % length == 0:
-            for s in per_epoch:
-                s.step(group)
+    k = i = 0
+    while k < total:
+        while i < len(busy) and busy[i][1] <= k:
+            i += 1
+        if i < len(busy) and busy[i][0] <= k:
+            stop = busy[i][1]
+            for j in range(k, stop):
+                out[j] = group["lr"]
+                for s in per_iter:  # after_train_iter: Scheduler.step, inlined (the hot loop)
+                    s.global_step += 1
+                    if s.begin <= s.global_step < s.end:
+                        s.last_step += 1
+                        group["lr"] = s.value(group)
+                if epochs and (j + 1) % length == 0:
+                    for s in per_epoch:
+                        s.step(group)
+        else:
+            stop = busy[i][0] if i < len(busy) else total
+            if epochs:
+                stop = min(stop, (k // length + 1) * length)  # up to and with an epoch's end
+            out[k:stop] = group["lr"]
+            for s in per_iter:
+                s.global_step += stop - k
+            if epochs and stop % length == 0:
+                for s in per_epoch:
+                    s.step(group)
+        k = stop
     return out
