@@ -170,7 +170,7 @@ def check_paths(
             loaded.append((path, explicit, loader.load(path)))
         except ConfigError as exc:
             if explicit or _looks_like_config(path):
-                problems.append(Problem(str(path), str(exc)))
+                problems.append(Problem(str(path), _without_name(str(exc), path)))
     bases = {base for _, _, cfg in loaded for base in cfg.files[1:]}
     results = []
     for path, explicit, cfg in loaded:
@@ -178,6 +178,14 @@ def check_paths(
             continue
         results.append(check_loaded(path, cfg, sizes))
     return ScheduleReport(tuple(results), tuple(problems))
+
+
+def _without_name(message: str, path: Path) -> str:
+    """A ConfigError's message without the file name it starts with (the Problem names it)."""
+    name = str(path.resolve())
+    if message.startswith(name):
+        return message[len(name) :].lstrip(":, ")
+    return message
 
 
 def _looks_like_config(path: Path) -> bool:

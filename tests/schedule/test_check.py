@@ -125,8 +125,8 @@ def test_unreadable_configs_are_problems_named_by_file(tmp_path: Path) -> None:
     (tmp_path / "syntax.py").write_text("lr = (\n")
     report = check_paths([tmp_path / "nul.py", tmp_path / "syntax.py", tmp_path / "gone.py"])
     messages = {Path(p.path).name: p.message for p in report.problems}
-    assert "line 1: a NUL byte" in messages["nul.py"] and "nul.py" in messages["nul.py"]
-    assert "syntax.py, line 1: not valid Python" in messages["syntax.py"]
+    assert messages["nul.py"].startswith("line 1: a NUL byte")
+    assert messages["syntax.py"].startswith("line 1: not valid Python")
     assert "None" not in "".join(messages.values())
     assert messages["gone.py"] == "no such file or folder; check the path"
 
