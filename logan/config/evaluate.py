@@ -523,9 +523,12 @@ class _Evaluator:
         if left is UNKNOWN or right is UNKNOWN or not isinstance(op, self._BINOPS):
             return UNKNOWN
         try:
-            return _binop(op, left, right)
+            result = _binop(op, left, right)
         except (ArithmeticError, TypeError, ValueError):
             return UNKNOWN
+        if isinstance(result, (str, list, tuple)):
+            self.spend(len(result))  # `a + a`, `s * 1000`: built already, bounded by MAX_LEN
+        return result
 
 
 _MUTATORS = frozenset({"update", "merge", "append", "extend"})
