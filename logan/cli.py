@@ -365,6 +365,12 @@ def schedule(
     if not report.configs:
         if report.problems:
             raise typer.Exit(2)
+        if report.bases_given:  # only `_base_` files: nothing of their own to check
+            typer.echo(
+                f"{report.bases_given} _base_ file(s) given: checked through the configs "
+                "that use them; give those configs or their folder"
+            )
+            raise typer.Exit(0)
         _fail(f"no training configs under {', '.join(map(str, paths))}; give config files")
     single = report.configs[0] if len(report.configs) == 1 else None
     if fmt is ScheduleFormat.text and single is not None and single.simulation is not None:

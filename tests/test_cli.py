@@ -136,6 +136,11 @@ def test_schedule_trees_exit_codes(tmp_path):
     assert res.exit_code == 2 and "no training configs" in res.stderr
     res = runner.invoke(app, ["schedule", str(SAMPLES), "--plot", str(tmp_path / "lr.png")])
     assert res.exit_code == 2 and "--plot draws one simulated config" in res.stderr
+    # A pre-commit hook passes changed `_base_` files as they are: not a usage error.
+    (tmp_path / "_base_").mkdir()
+    (tmp_path / "_base_" / "schedule.py").write_text("param_scheduler = []\n")
+    res = runner.invoke(app, ["schedule", str(tmp_path / "_base_" / "schedule.py")])
+    assert res.exit_code == 0 and "checked through the configs that use them" in res.stdout
 
 
 def test_schedule_unreadable_config_is_named(tmp_path):

@@ -95,6 +95,7 @@ class ScheduleReport:
 
     configs: tuple[ConfigCheck, ...]
     problems: tuple[Problem, ...] = ()
+    bases_given: int = 0  # files named explicitly that are `_base_` files (checked through others)
 
     @property
     def findings(self) -> list[Finding]:
@@ -173,11 +174,14 @@ def check_paths(
                 problems.append(Problem(str(path), _without_name(str(exc), path)))
     bases = {base for _, _, cfg in loaded for base in cfg.files[1:]}
     results = []
+    bases_given = 0
     for path, explicit, cfg in loaded:
-        if not explicit and (path.resolve() in bases or not is_training_config(cfg.values)):
+        if path.resolve() in bases or "_base_" in path.parts:
+            bases_given += explicit  # a pre-commit hook passes changed base files too
             continue
-        results.append(check_loaded(path, cfg, sizes))
-    return ScheduleReport(tuple(results), tuple(problems))
+        if explicit or is_training_config(cfg.values):
+            results.append(check_loaded(path, cfg, sizes))
+    return ScheduleReport(tuple(results), tuple(problems), bases_given)
 
 
 def _without_name(message: str, path: Path) -> str:
