@@ -133,7 +133,7 @@ def resolve_one(index: int, raw: Any, loop: Loop) -> Resolved | None:
         begin, end = _convert(kind, cfg, begin, end, loop.epoch_length)
         by_epoch = False
     if end <= begin:
-        raise Unsupported("end <= begin")  # mmengine refuses to build it
+        raise Unsupported(f"end={end!r} <= begin={begin!r}: mmengine refuses to build it")
     return Resolved(
         kind=kind,
         type_name=str(raw.get("type")).rsplit(".", 1)[-1],

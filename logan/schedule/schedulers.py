@@ -90,9 +90,12 @@ def scheduler_kind(type_name: Any) -> str | None:
     return None
 
 
-def _check_factor(value: Any) -> None:
+def _check_factor(value: Any, name: str) -> None:
     if not isinstance(value, (int, float)) or value > 1.0 or value < 0:
-        raise Unsupported("factor outside [0, 1]")
+        raise Unsupported(
+            f"{name}={value!r}: mmengine refuses a factor outside [0, 1] (ValueError when it "
+            "builds the scheduler)"
+        )
 
 
 def _eta_min_pair(p: dict[str, Any], default_zero: bool) -> tuple[Any, Any]:
@@ -112,8 +115,8 @@ class Linear(Scheduler):
         self.total = self.end - self.begin - 1
         self.start_f = self.p.get("start_factor", 1.0 / 3)
         self.end_f = self.p.get("end_factor", 1.0)
-        _check_factor(self.start_f)
-        _check_factor(self.end_f)
+        _check_factor(self.start_f, "start_factor")
+        _check_factor(self.end_f, "end_factor")
 
     def value(self, group: dict[str, float]) -> float:
         lr, n = group["lr"], self.last_step
@@ -130,7 +133,7 @@ class Constant(Scheduler):
     def setup(self, group: dict[str, float]) -> None:
         self.total = self.end - self.begin - 1
         self.factor = self.p.get("factor", 1.0 / 3)
-        _check_factor(self.factor)
+        _check_factor(self.factor, "factor")
 
     def value(self, group: dict[str, float]) -> float:
         lr, n = group["lr"], self.last_step
