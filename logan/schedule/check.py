@@ -28,7 +28,6 @@ from logan.model import Finding, Problem, Severity
 from logan.schedule.base import Simulation, Unsupported
 from logan.schedule.fit import (
     FAR,
-    FAR_MAX_ITERS,
     FAR_MIN_ITERS,
     NEAR,
     Misfit,
@@ -246,17 +245,22 @@ def check_loaded(path: Path, cfg: LoadedConfig, sizes: _Sizes | None = None) -> 
     )
 
 
-def _simulated(values: dict[str, Any], length: int | None) -> tuple[Simulation, Simulation]:
-    """The simulation and the same schedule run past the end (see `fit.simulate_beyond`)."""
+def _simulated(
+    values: dict[str, Any], length: int | None, far: bool = True
+) -> tuple[Simulation, Simulation]:
+    """The simulation and the same schedule run past the end (see `fit.simulate_beyond`); `far`
+    looks further only to say where a schedule that reaches past the end would stop."""
     total = loop_from_cfg(values.get("train_cfg"), length, None).max_iters
     sim, full = simulate_with_tail(values, length, horizon=NEAR * total)
     near = replace(sim, actual=full, total_iters=len(full))
-    if len(full) < 2 or full[-1] == full[-2]:
+    if not far or len(full) < 2 or full[-1] == full[-2]:
         return sim, near
-    far = min(max(FAR * sim.total_iters, FAR_MIN_ITERS), FAR_MAX_ITERS)
-    if far <= len(full):
+    # At most FAR_MIN_ITERS (not fit's FAR_MAX_ITERS): a tree of configs cannot spend seconds on
+    # how far past the end one schedule reaches; the verdict is already in `near`.
+    horizon = min(FAR * sim.total_iters, FAR_MIN_ITERS)
+    if horizon <= len(full):
         return sim, near
-    return sim, simulate_config(values, length, total_iters=far) or near
+    return sim, simulate_config(values, length, total_iters=horizon) or near
 
 
 def nominal_epoch_length(values: dict[str, Any]) -> int:
@@ -271,7 +275,7 @@ def nominal_epoch_length(values: dict[str, Any]) -> int:
 def _confirmed(values: dict[str, Any], judged: list[Any], length: int) -> list[Any]:
     """Keep the verdicts a second nominal epoch length gives too."""
     try:
-        other, extended = _simulated(values, length)
+        other, extended = _simulated(values, length, far=False)
     except Unsupported:
         return []
     again = {_kind(f) for f, _ in _judge(other, extended, length)}
