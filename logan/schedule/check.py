@@ -145,11 +145,12 @@ def discover(paths: Iterable[Path]) -> tuple[list[tuple[Path, bool]], list[Probl
 
 
 def is_training_config(values: dict[str, Any]) -> bool:
-    """A config that trains: a train loop and an optimizer or a schedule (directly or inherited)."""
+    """A config the Runner can train (directly or through its bases): a model, a train loop and an
+    optimizer. A schedule-only base file (`schedules/schedule_1x.py`) is not one."""
     train = values.get("train_cfg")
-    if not isinstance(train, dict) or not train:
+    if not isinstance(train, dict) or not train or values.get("model") is None:
         return False
-    return any(values.get(k) is not None for k in ("optim_wrapper", "optimizer", "param_scheduler"))
+    return any(values.get(k) is not None for k in ("optim_wrapper", "optimizer"))
 
 
 def check_paths(
@@ -175,10 +176,13 @@ def check_paths(
     results = []
     bases_given = 0
     for path, explicit, cfg in loaded:
-        if path.resolve() in bases or "_base_" in path.parts:
+        training = is_training_config(cfg.values)
+        # A config other configs inherit from is checked itself when it trains (mmdet's r50
+        # config is the base of its r101 one); a partial base file only through its users.
+        if "_base_" in path.parts or (path.resolve() in bases and not training):
             bases_given += explicit  # a pre-commit hook passes changed base files too
             continue
-        if explicit or is_training_config(cfg.values):
+        if explicit or training:
             results.append(check_loaded(path, cfg, sizes))
     return ScheduleReport(tuple(results), tuple(problems), bases_given)
 
@@ -206,7 +210,9 @@ def check_loaded(path: Path, cfg: LoadedConfig, sizes: _Sizes | None = None) -> 
     if cfg.missing:
         return ConfigCheck(shown, False, "; ".join(cfg.missing), None)
     if not is_training_config(cfg.values):
-        return ConfigCheck(shown, False, "not a training config (no train_cfg)", None)
+        return ConfigCheck(
+            shown, False, "not a training config (no model, train_cfg, optimizer)", None
+        )
     length = sizes.for_config(cfg.values)
     values, step = _coarse(cfg.values) if length is None else (cfg.values, 1)
     try:

@@ -17,6 +17,7 @@ from tests.conftest import REPO
 runner = CliRunner()
 
 ENDS_EARLY = """\
+model = dict(type='ToyModel')
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=300)
 param_scheduler = [
@@ -61,7 +62,7 @@ def test_text_line_is_path_line_col_code_message(
     monkeypatch.chdir(tmp_path)
     Path("ends_early.py").write_text(ENDS_EARLY)
     assert render_text(check_paths([Path("ends_early.py")])).splitlines() == [
-        "ends_early.py:4:5: LR002 the configured schedule ends at iteration 180 of 300: the LR "
+        "ends_early.py:5:5: LR002 the configured schedule ends at iteration 180 of 300: the LR "
         "sits at 8.615e-06 for the last 40% of training",
         "1 config checked, 1 simulated (0 at a nominal epoch length), 1 finding",
     ]
@@ -71,7 +72,7 @@ def test_github_annotations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.chdir(tmp_path)
     Path("ends_early.py").write_text(ENDS_EARLY)
     assert render_github(check_paths([Path("ends_early.py")])).splitlines()[0] == (
-        "::warning file=ends_early.py,line=4,col=5,title=LR002 schedule-length::the configured "
+        "::warning file=ends_early.py,line=5,col=5,title=LR002 schedule-length::the configured "
         "schedule ends at iteration 180 of 300: the LR sits at 8.615e-06 for the last 40%25 of "
         "training"  # `%` is escaped as GitHub's workflow commands require
     )

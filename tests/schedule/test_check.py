@@ -24,6 +24,7 @@ XTUNER = SAMPLES / "mmengine_plateau_textlog_only" / "mmengine_plateau_textlog_o
 
 SCHEDULE_3E = """\
 max_epochs = 3
+model = dict(type='ToyModel')
 optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-3))
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 param_scheduler = [
@@ -79,7 +80,7 @@ def test_ends_early_is_told_in_epochs_without_an_epoch_length(tmp_path: Path) ->
         "the configured schedule ends at epoch 1 of 3 (33% of training): the LR sits at 1.0"
     )
     assert finding.message.endswith("for the last 67% of training")
-    assert (check.locations[0].line, check.locations[0].col) == (7, 5)
+    assert (check.locations[0].line, check.locations[0].col) == (8, 5)
 
 
 def test_a_schedule_that_spans_training_gets_nothing(tmp_path: Path) -> None:
@@ -117,7 +118,7 @@ def test_trees_skip_bases_and_point_at_the_base_that_holds_the_scheduler(tmp_pat
     a, b = report.configs
     assert [f.code for f in a.findings] == ["LR002"] and b.findings == ()
     assert a.locations[0].path.endswith("_base_/schedule_3e.py")
-    assert a.locations[0].line == 7
+    assert a.locations[0].line == 8
 
 
 def test_unreadable_configs_are_problems_named_by_file(tmp_path: Path) -> None:
@@ -141,6 +142,7 @@ def test_missing_package_base_is_not_simulated_with_the_reason(tmp_path: Path) -
 
 def test_coarse_steps_give_the_same_verdict_as_every_iteration(tmp_path: Path) -> None:
     text = (
+        "model = dict(type='ToyModel')\n"
         "optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01))\n"
         "train_cfg = dict(type='IterBasedTrainLoop', max_iters=160000)\n"
         "param_scheduler = [\n"
