@@ -182,7 +182,7 @@ def check_paths(
         if "_base_" in path.parts or (path.resolve() in bases and not training):
             bases_given += explicit  # a pre-commit hook passes changed base files too
             continue
-        if explicit or training:
+        if explicit or training or cfg.missing:  # a missing base is said, never hidden
             results.append(check_loaded(path, cfg, sizes))
     return ScheduleReport(tuple(results), tuple(problems), bases_given)
 
