@@ -36,6 +36,7 @@ from logan.schedule.fit import (
 )
 from logan.schedule.mmengine import simulate_config, simulate_with_tail
 from logan.schedule.runner import loop_from_cfg
+from logan.schedule.schedulers import REGISTRY, scheduler_kind
 
 # Without a real epoch length, an epoch has NOMINAL_ITERS / max_epochs iterations (at least
 # MIN_NOMINAL_EPOCH): fine enough that a 3% warmup of one epoch is 36 iterations, coarse enough
@@ -296,17 +297,18 @@ def _coarse(values: dict[str, Any]) -> tuple[dict[str, Any], int]:
         cfgs = [cfgs]
     if not isinstance(train, dict) or not isinstance(cfgs, (list, tuple)):
         return values, 1
-    total = train.get("max_iters")
+    total: Any = train.get("max_iters")
     if not _int(total) or total <= COARSE_ABOVE or not all(isinstance(c, dict) for c in cfgs):
         return values, 1
-    counts = [total]
+    counts: list[Any] = [total]
     for c in cfgs:
         if c.get("by_epoch", True) or c.get("convert_to_iter_based"):
             return values, 1
         counts.extend(c.get(k) for k in ("begin", "end") if k in c)
         for key in _iteration_keys(c):
             value = c.get(key)
-            counts.extend(value if isinstance(value, (list, tuple)) else [value])
+            if value is not None:  # absent: derived from begin and end
+                counts.extend(value if isinstance(value, (list, tuple)) else [value])
     if not all(_int(n) for n in counts):
         return values, 1
     g = math.gcd(*counts)
@@ -327,8 +329,6 @@ def _coarse(values: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 
 def _iteration_keys(cfg: dict[str, Any]) -> tuple[str, ...]:
-    from logan.schedule.schedulers import REGISTRY, scheduler_kind
-
     kind = scheduler_kind(cfg.get("type"))
     if kind is None:
         return ()
