@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from logan import __version__
 from logan.model import Finding, Severity
@@ -124,7 +125,7 @@ def render_github(report: ScheduleReport) -> str:
             if finding.evidence.get("fix"):
                 body += "\n" + str(finding.evidence["fix"]).rstrip()
             props = (
-                f"file={_gh_property(where.path)},line={where.line},col={where.col},"
+                f"file={_gh_property(visible(where.path))},line={where.line},col={where.col},"
                 f"title={_gh_property(title)}"
             )
             lines.append(f"::{level} {props}::{_gh_data(visible(body))}")
@@ -136,8 +137,9 @@ def render_github(report: ScheduleReport) -> str:
 
 
 def _uri(path: str) -> str:
+    """A relative path stays relative (code scanning resolves it against the checkout)."""
     p = Path(path)
-    return p.resolve().as_uri() if p.is_absolute() else p.as_posix()
+    return p.resolve().as_uri() if p.is_absolute() else quote(p.as_posix())
 
 
 def _rules(report: ScheduleReport) -> list[dict[str, Any]]:
