@@ -34,8 +34,8 @@ from logan.schedule.fit import (
     last_change,
     schedule_misfits,
 )
-from logan.schedule.mmengine import simulate_config, simulate_with_tail
-from logan.schedule.runner import loop_from_cfg
+from logan.schedule.mmengine import scheduler_cfgs, simulate_config, simulate_with_tail
+from logan.schedule.runner import loop_from_cfg, resolve
 from logan.schedule.schedulers import REGISTRY, scheduler_kind
 
 # Without a real epoch length, an epoch has NOMINAL_ITERS / max_epochs iterations (at least
@@ -232,6 +232,8 @@ def check_loaded(path: Path, cfg: LoadedConfig, sizes: _Sizes | None = None) -> 
     judged = list(_judge(sim, extended, nominal, step, iter_loop))
     if nominal is not None and judged:
         judged = _confirmed(values, judged, nominal + nominal // 3 + 1)
+    if not any(_kind(f)[1] == "ends-early" for f, _ in judged):
+        judged.extend(_unreached_milestones(values, sim, nominal, step))
     findings, locations = [], []
     for finding, index in judged:
         where = _location(cfg, index)
@@ -485,6 +487,67 @@ def _in_epochs(misfit: Misfit, sim: Simulation, iterations: bool) -> str:
         f"the configured schedule reaches past the end of training: after epoch {epochs:g} "
         f"{still} and {reach}"
     )
+
+
+def _unreached_milestones(
+    values: dict[str, Any], sim: Simulation, nominal: int | None, step: int
+) -> list[tuple[Finding, int | None]]:
+    """LR002 for MultiStepLR milestones at or past the scheduler's end or the end of training:
+    mmengine never applies them (the simulation cannot show a step that never happens)."""
+    try:
+        loop = loop_from_cfg(values.get("train_cfg"), sim.epoch_length, None)
+        specs = resolve(scheduler_cfgs(values), loop)
+    except Unsupported:
+        return []
+    out = []
+    length = sim.epoch_length or 1
+    for spec in specs:
+        if spec.kind != "MultiStep" or (spec.by_epoch and loop.iter_based):
+            continue  # an epoch scheduler an iteration loop never steps is LR001's business
+        if nominal is not None and not spec.by_epoch and not spec.converted:
+            continue  # iteration milestones in an epoch loop: depends on the real length
+        per_epoch = spec.by_epoch
+        total = sim.total_iters / length if per_epoch else sim.total_iters
+        limit = min(spec.end, total)
+        milestones = spec.params.get("milestones") or []
+        # A milestone exactly at the end of training would act after it: a harmless leftover
+        # (90-epoch configs on a [30, 60, 90] recipe), unless the scheduler itself stops first.
+        missed = sorted(
+            {
+                m
+                for m in milestones
+                if spec.begin + m > total or (spec.end < total and spec.begin + m >= spec.end)
+            }
+        )
+        if not missed:
+            continue
+        unit = "epoch" if per_epoch or nominal is not None else "iteration"
+        scale = (1 / length if nominal is not None and not per_epoch else 1) * (
+            step if not per_epoch else 1
+        )
+        shown = [_num(m * scale) for m in missed]
+        stop = _num(limit * scale)
+        message = (
+            f"{spec.type_name} (param_scheduler[{spec.index}]) milestone"
+            f"{'s' * (len(missed) > 1)} {shown} {'lie' if len(missed) > 1 else 'lies'} at or "
+            f"past where it stops ({unit} {stop}): "
+            f"mmengine never applies {'them' if len(missed) > 1 else 'it'}, so the LR ends at "
+            f"{sim.actual[-1]:.4g} instead of decaying further"
+        )
+        finding = Finding(
+            code="LR002",
+            name="schedule-length",
+            severity=Severity.WARNING,
+            message=message,
+            evidence={"kind": "milestones-past-end", "milestones_never_applied": shown},
+            hint=LR002_HINT,
+        )
+        out.append((finding, spec.index))
+    return out
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else round(float(x), 3)
 
 
 # -- where the fix goes ---------------------------------------------------------------------

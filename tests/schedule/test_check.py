@@ -184,3 +184,45 @@ def test_real_trees_simulate_without_an_epoch_length(
     assert len(report.configs) > 400
     assert len(simulated) >= 0.99 * len(report.configs)
     assert not [f for f in report.findings if f.code == "LR001"]
+
+
+SCHEDULE_1X = """\
+model = dict(type='ToyModel')
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=1)
+optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.02, momentum=0.9))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
+    dict(type='MultiStepLR', begin=0, end=12, by_epoch=True, milestones=[8, 11], gamma=0.1),
+]
+"""
+
+
+def test_milestones_the_scheduler_never_reaches(tmp_path: Path) -> None:
+    # mmdet's `...ms-2x_coco.py` pattern: new milestones, but the 1x base's `end=12` stays.
+    (tmp_path / "_base_").mkdir()
+    (tmp_path / "_base_" / "schedule_1x.py").write_text(SCHEDULE_1X)
+    (tmp_path / "cfg_2x.py").write_text(
+        "_base_ = './_base_/schedule_1x.py'\n"
+        "_base_.param_scheduler[1].milestones = [16, 23]\n"
+        "train_cfg = dict(max_epochs=24)\n"
+    )
+    check = _one(tmp_path / "cfg_2x.py")
+    (finding,) = check.findings
+    assert finding.code == "LR002" and finding.evidence["kind"] == "milestones-past-end"
+    assert finding.message.startswith(
+        "MultiStepLR (param_scheduler[1]) milestones [16, 23] lie at or past where it stops "
+        "(epoch 12): mmengine never applies them, so the LR ends at 0.02"
+    )
+    assert check.locations[0].path.endswith("schedule_1x.py") and check.locations[0].line == 6
+
+
+def test_milestone_at_the_end_of_training_is_a_harmless_leftover(tmp_path: Path) -> None:
+    text = SCHEDULE_1X.replace(
+        "end=12, by_epoch=True, milestones=[8, 11]", "by_epoch=True, milestones=[8, 12]"
+    )
+    (tmp_path / "cfg.py").write_text(text)
+    assert _one(tmp_path / "cfg.py").findings == ()
+    (tmp_path / "cfg.py").write_text(text.replace("milestones=[8, 12]", "milestones=[8, 13]"))
+    assert [f.evidence["kind"] for f in _one(tmp_path / "cfg.py").findings] == [
+        "milestones-past-end"
+    ]
