@@ -22,8 +22,9 @@ WHEELS = {
     "mmpose": ("mmpose", "mmpose/.mim/configs"),
     "xtuner": ("xtuner", "xtuner/configs"),
 }
-# One wheel is a few MB; a slow mirror still answers well within this.
-DOWNLOAD_TIMEOUT_S = 300
+# One wheel is a few MB; a slow mirror still answers well within this. After one failed download
+# the others are not tried: a machine without the registry skips in seconds, not minutes.
+DOWNLOAD_TIMEOUT_S = 120
 
 
 def cache_dir() -> Path:
@@ -57,7 +58,7 @@ def config_trees() -> dict[str, Path]:
     for dist, (package, _) in WHEELS.items():
         wheel = _wheel(dist, wheels)
         if wheel is None:
-            continue
+            break
         tree = root / "trees" / wheel.stem
         done = tree / ".unpacked-py-yml"
         if not done.exists():
