@@ -71,7 +71,7 @@ def reader_for(kind: str) -> Callable[..., ReadResult]:
 def parse_config(source: Path | str) -> tuple[dict[str, Any] | None, str | None]:
     """A config file (or config text) as data, never executed; (None, None) when unreadable."""
     try:
-        from logan.schedule.config import MAX_CONFIG_CHARS, load_config
+        from logan.config import MAX_CONFIG_CHARS, load_config
 
         if isinstance(source, Path):
             if source.stat().st_size > 4 * MAX_CONFIG_CHARS:
