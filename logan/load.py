@@ -21,7 +21,7 @@ from logan.discover import RunSpec, SessionSpec, printable
 from logan.epochs import infer_epochs
 from logan.errors import UnreadableInput
 from logan.model import VAL_PREFIX, Run, Session, Skipped, not_training, tag_prefix_mask
-from logan.readers.base import ReadResult, empty_frame
+from logan.readers.base import ReadResult, checked, empty_frame
 
 # kind of file -> (module, function). Imported on first use: a reader that is missing or broken
 # must only cost the runs that need it.
@@ -60,7 +60,7 @@ def reader_for(kind: str) -> Callable[..., ReadResult]:
 def _read(kind: str, path: Path, session: int, **kwargs: Any) -> ReadResult:
     """Read one file; an OS-level failure becomes a skip so the rest of the run is still read."""
     try:
-        return reader_for(kind)(path, session=session, **kwargs)
+        return checked(reader_for(kind)(path, session=session, **kwargs), path)
     except OSError as exc:
         reason = f"cannot read file ({exc.strerror or exc}); check permissions"
     except Exception as exc:  # noqa: BLE001 - a reader bug must cost one file, not the run

@@ -36,11 +36,11 @@ def _value_at(run: Run, tag: str, step: int) -> float | None:
 
 @rule("LS001", "loss-nonfinite", Severity.ERROR)
 def loss_nonfinite(run: Run, expected: object) -> Iterator[Finding]:
-    """The loss (or the gradient norm) became NaN or infinite.
+    """The loss (or the gradient norm, or the LR) became NaN or infinite.
 
-    What it does: finds the first logged step where `loss`, any `loss_*`/`*.loss*` tag or
-    `grad_norm` is NaN or +-inf, and reports the LR and grad_norm there and how many later points
-    are non-finite too.
+    What it does: finds the first logged step where `loss`, any `loss_*`/`*.loss*` tag,
+    `grad_norm` or `lr` is NaN or +-inf, and reports the LR and grad_norm there and how many
+    later points are non-finite too.
 
     Why it matters: once a loss is NaN the weights usually are too and the rest of the run is
     wasted. HF Trainer replaces non-finite losses in its logs by default
@@ -51,7 +51,9 @@ def loss_nonfinite(run: Run, expected: object) -> Iterator[Finding]:
     How to fix: lower the LR or lengthen the warmup, clip gradients (`clip_grad=dict(max_norm=1)`),
     use bf16 or a loss scaler instead of plain fp16, and look for bad samples near that step.
     """
-    candidates = _loss_tags(run) + (["grad_norm"] if "grad_norm" in run.tags() else [])
+    # A non-finite LR is a fault of its own (the weights follow it), even when every LR check,
+    # which reads finite points only, sees a plausible schedule.
+    candidates = _loss_tags(run) + [t for t in ("grad_norm", "lr") if t in run.tags()]
     first: tuple[int, str, float, int] | None = None
     for tag in candidates:
         s = run.series(tag)
@@ -81,8 +83,8 @@ def loss_nonfinite(run: Run, expected: object) -> Iterator[Finding]:
             f"is at most {MMENGINE_WINDOW - 1} iterations before step {step}"
         )
     extra = [
-        f"lr {fmt(lr)}" if lr is not None else None,
-        f"grad_norm {fmt(grad)}" if grad is not None else None,
+        f"lr {fmt(lr)}" if lr is not None and tag != "lr" else None,
+        f"grad_norm {fmt(grad)}" if grad is not None and tag != "grad_norm" else None,
     ]
     context = "; ".join(x for x in extra if x)
     yield Finding(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from logan.model import Finding, RunResult
 from logan.tags import is_loss_tag
+from logan.textsafe import visible
 
 DPI = 150
 WIDTH_IN = 8.0  # 1200 px at 150 dpi: GitHub shows it at ~880 px without blurring the labels
@@ -73,8 +74,10 @@ def _figure(height: float = HEIGHT_IN) -> Figure:
 
 
 def plain(text: object) -> str:
-    """Text from logs drawn literally: `$` would otherwise start mathtext (or fail to parse)."""
-    return str(text).replace("\\", "\\\\").replace("$", r"\$")
+    """Text from logs drawn literally: `$` would otherwise start mathtext (or fail to parse), and
+    a control character has no glyph (matplotlib would warn on stderr): it is drawn as its
+    escape, as the terminal shows it."""
+    return visible(text).replace("\\", "\\\\").replace("$", r"\$")
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -489,6 +492,6 @@ def scalars_figure(result: RunResult) -> Figure | None:
     return fig
 
 
-def save(fig: Figure, path: Path) -> None:
+def save(fig: Figure, path: Path | BinaryIO) -> None:
     """Write a PNG whose bytes depend only on the figure (no software/version metadata)."""
     fig.savefig(path, dpi=DPI, metadata=PNG_METADATA)
