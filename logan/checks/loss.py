@@ -122,11 +122,16 @@ MAX_REPORTED_SPIKES = 5
 
 # Rows of sliding windows processed at once (bounds memory at CHUNK x SPIKE_WINDOW floats).
 CHUNK = 20_000
+# z-scores are computed on losses clipped to +-Z_CLIP: a loss of 1e150 is as far off as one of
+# 1e308 for any threshold, and below it medians (a mean of two values), differences and ratios
+# stay finite (at 1e308 they overflowed: wrong medians, and numpy warnings on stderr).
+Z_CLIP = 1e150
 
 
 def _robust_z(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """z-score of each point against the median/MAD of the (up to) `window` points before it;
     NaN until SPIKE_MIN_HISTORY points exist. Vectorised over sliding windows, in chunks."""
+    values = np.clip(values, -Z_CLIP, Z_CLIP)
     n = len(values)
     med = np.full(n, np.nan)
     mad = np.full(n, np.nan)
@@ -174,9 +179,10 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
         return
     steps = loss.index.to_numpy(dtype="int64")
     values = loss.to_numpy(dtype="float64")
-    z, med, scale = _robust_z(values, SPIKE_WINDOW)
+    clipped = np.clip(values, -Z_CLIP, Z_CLIP)  # for arithmetic; reports show `values`
+    z, med, scale = _robust_z(clipped, SPIKE_WINDOW)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rel = (values - med) / np.abs(med)
+        rel = (clipped - med) / np.abs(med)
     hits = np.nonzero((z > SPIKE_Z) & (rel > SPIKE_MIN_REL))[0]
     if not len(hits):
         return
@@ -196,7 +202,7 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
         base, sc = med[i], scale[i]
         rec: int | None = None
         for j in range(i + 1, len(values)):
-            if (values[j] - base) / sc <= RECOVERED_Z:
+            if (clipped[j] - base) / sc <= RECOVERED_Z:
                 rec = int(steps[j] - steps[i])
                 break
         # Only a grad_norm spike strictly before the loss spike says "optimizer first": mmengine
