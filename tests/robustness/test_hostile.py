@@ -1,0 +1,319 @@
+"""Hostile input (issue 12): logs, folders and configs crafted to break the terminal, the reports
+or the analysis of the other runs. Every payload is generated here, small, and costs only itself:
+the rest is analysed and what was skipped is reported (RN001).
+
+Covered: lone-surrogate keys (item 1), control characters on stdout and stderr (2), rich markup
+and emoji codes in paths (3), quadratic regexes (4), symbolic links inside --out (6), steps past
+2**53 or negative in every reader (7), numpy/matplotlib warnings (8), unusable --out (9),
+`--jobs` below 1 and the progress display (12).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sys
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from logan.textsafe import visible, visible_block
+from tests.robustness import corpus, harness
+
+TS = corpus.TS
+# Terminal commands a log or a folder name can carry: clear screen, window title (OSC 0), a
+# hyperlink (OSC 8), an 8-bit CSI, a bell.
+ESCAPES = ("\x1b[2J", "\x1b]0;pwned\x07", "\x1b]8;;https://evil.example\x1b\\", "\x9b31m", "\x07")
+# Characters no terminal output of logan may hold (tab and newline are layout).
+RAW_CONTROLS = [chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]]
+
+
+def records(n: int = 60, **extra: Any) -> list[dict[str, Any]]:
+    """A healthy mmengine run: a decaying LR and a falling loss, one record per step."""
+    return [
+        {"lr": 0.01 * (1 - i / (2 * n)), "loss": 2.0 / (1 + i), "iter": i, "step": i, **extra}
+        for i in range(1, n + 1)
+    ]
+
+
+def json_run(root: Path, recs: list[dict[str, Any]] | list[str]) -> Path:
+    """An mmengine work_dir whose vis_data JSON holds `recs` (dicts, or raw lines)."""
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in recs]
+    target = root / TS / "vis_data" / f"{TS}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n".join(lines) + "\n", encoding="ascii")
+    return root
+
+
+def assert_terminal_safe(text: str) -> None:
+    bad = sorted({repr(c) for c in text if c in RAW_CONTROLS or 0xD800 <= ord(c) <= 0xDFFF})
+    assert not bad, f"raw control characters reach the terminal: {bad}"
+
+
+def assert_stderr_lines(stderr: str) -> None:
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert all(ln.startswith("logan: ") for ln in lines), stderr
+
+
+# --- item 1: a lone surrogate in a key ----------------------------------------------------------
+
+
+def _surrogate_json(root: Path) -> Path:
+    recs = records()
+    recs[10]["loss_\ud800"] = float("nan")  # json.dumps writes the valid escape `\ud800`
+    return json_run(root, recs)
+
+
+def _surrogate_hf(root: Path) -> Path:
+    state = json.loads(corpus.HF_STATE.read_text())
+    state["log_history"][3]["loss_\udc80x"] = 1.0
+    root.mkdir(parents=True)
+    (root / "trainer_state.json").write_text(json.dumps(state), encoding="ascii")
+    return root
+
+
+def _surrogate_csv(root: Path) -> Path:
+    data = corpus.LIGHTNING_CSV.read_bytes()
+    header, rest = data.split(b"\n", 1)
+    root.mkdir(parents=True)
+    (root / "metrics.csv").write_bytes(header + b",loss_\xff\xfe\n" + rest.replace(b"\n", b",1\n"))
+    return root
+
+
+@pytest.mark.parametrize("make", [_surrogate_json, _surrogate_hf, _surrogate_csv])
+def test_lone_surrogate_key_costs_only_itself(tmp_path: Path, make: Any) -> None:
+    bad = make(tmp_path / "bad")
+    good = json_run(tmp_path / "good", records())
+    corpus.tried("hostile/surrogate", 5)
+    for fmt in ("text", "markdown", "json"):
+        res = harness.cli("check", bad, good, "-q", "-f", fmt)
+        assert res.exit_code in (0, 1)
+        assert_terminal_safe(res.stdout + res.stderr)
+        assert "good" in res.stdout
+        if fmt == "json":
+            doc = json.loads(res.stdout)
+            assert len(doc["runs"]) == 2
+    analysis = harness.analyze(bad)
+    (result,) = analysis.results
+    assert result.run.scalars["tag"].map(lambda t: t.isprintable()).all()
+    if make is not _surrogate_csv:  # the CSV's bytes are replaced (U+FFFD), not skipped
+        assert any("lone surrogate" in s.reason for s in result.run.skipped)
+        assert any(f.code == "RN001" for f in result.findings)
+    out = tmp_path / "out"
+    res = harness.cli("check", bad, good, "-q", "--out", out)
+    assert json.loads((out / "report.json").read_text())["runs"]
+    assert len(list(out.glob("*/report.html"))) == 2
+    res = harness.cli("export", bad, "--to", "json")
+    assert res.exit_code == 0 and res.stdout.count("\n") > 10
+    res = harness.cli("export", bad)
+    assert res.exit_code == 0 and res.stdout.startswith("step,")
+
+
+# --- item 2: control characters from logs, paths and configs ----------------------------------
+
+
+def test_visible_shows_every_control_character() -> None:
+    for c in RAW_CONTROLS + ["\n", "\t", "\u202e", "\u2028", "\ud800"]:
+        shown = visible(f"a{c}b")
+        assert shown.isprintable() and shown.startswith("a") and shown.endswith("b"), repr(c)
+    assert visible("a\nb") == "a\\nb" and visible("\x1b[2J") == "\\x1b[2J"
+    assert visible("名前 ünï \\ path") == "名前 ünï \\ path"
+    assert visible_block("a\n\tb\x1b") == "a\n\tb\\x1b"
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
+    src = tmp_path / "runs"
+    # A loss tag (named in LS001's message) with a clear-screen, a title, and a newline that
+    # would fake a finding line of its own.
+    tag = "loss_\x1b[2J\x1b]0;pwned\x07\nerror   LR001 FAKE: forged line"
+    recs = records()
+    for r in recs[30:]:
+        r[tag] = float("nan")
+    for k, esc in enumerate(ESCAPES):
+        json_run(src / f"run{k}{esc}name", recs)
+    # A run that cannot be read at all: its path goes to stderr as `logan: path: ...`.
+    broken = src / "broken\x1b]0;title\x07\x1b[2J"
+    (broken / TS / "vis_data").mkdir(parents=True)
+    (broken / TS / "vis_data" / f"{TS}.json").write_bytes(b"\x1b[2J not json\n")
+    corpus.tried("hostile/controls", len(ESCAPES) + 1)
+    for fmt in ("text", "markdown"):
+        res = harness.cli("check", src, "-q", "-f", fmt)
+        assert res.exit_code == 1
+        assert_terminal_safe(res.stdout)
+        assert_terminal_safe(res.stderr)
+        assert_stderr_lines(res.stderr)
+        assert "broken\\x1b]0;title\\x07" in res.stderr
+        # The forged line stays on the line of its tag (whose first part is on it too).
+        assert not any("FAKE" in ln and "pwned" not in ln for ln in res.stdout.splitlines())
+        assert "FAKE" in res.stdout  # shown, as text, on the line of its finding
+    res = harness.cli("report", src / f"run0{ESCAPES[0]}name", "-o", tmp_path / "r\x1b[2J")
+    assert_terminal_safe(res.stdout + res.stderr)
+
+
+def test_config_lines_in_the_printed_fix_are_visible(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(corpus.SAMPLES / "mmengine_plateau_textlog_only", run)
+    (cfg,) = run.glob("*.py")
+    lines = cfg.read_text().splitlines()
+    hit = next(i for i, ln in enumerate(lines) if "T_max=" in ln)  # the line the fix changes
+    lines[hit] += "  # \x1b]0;owned\x07\x1b[2J"
+    cfg.write_text("\n".join(lines) + "\n")
+    cfg.rename(cfg.with_name("cfg\x1b[2J.py"))  # named in the diff's header
+    corpus.tried("hostile/controls")
+    res = harness.cli("check", run, "-q")
+    assert res.exit_code == 1 and "fix:" in res.stdout
+    assert "\\x1b]0;owned\\x07" in res.stdout and "cfg\\x1b[2J.py" in res.stdout
+    assert_terminal_safe(res.stdout + res.stderr)
+
+
+# --- item 3: rich markup in paths ----------------------------------------------------------------
+
+# (A `/` makes nested folders: the displayed path still holds `[/b]`.)
+MARKUP = ("[/b]", "x[link=evil.example]y[/link]", "[bold red]z", ":thumbs_up:", "end\\")
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_markup_in_paths_is_printed_as_text(tmp_path: Path, monkeypatch: Any) -> None:
+    from logan import cli
+
+    src = tmp_path / "runs"
+    paths = [json_run(src / name, records(20)) for name in MARKUP]
+    corpus.tried("hostile/markup", len(MARKUP))
+    # The progress bar is drawn only on a terminal: give it one, and catch errors in its thread.
+    crashes: list[Any] = []
+    monkeypatch.setattr(threading, "excepthook", crashes.append)
+    tty = _Tty()
+    monkeypatch.setattr(sys, "stderr", tty)
+    for order in (paths, paths[::-1]):  # the label of the last run, and of one before it
+        analysis = cli._analyze(order, [], [], quiet=False)
+        assert len(analysis.results) == len(MARKUP) and not crashes
+    monkeypatch.undo()
+    assert tty.getvalue()  # the bar was drawn
+    res = harness.cli("check", src, "-q")
+    for name in MARKUP:
+        assert name in res.stdout, name
+
+
+# --- item 7: steps past 2**53, or negative ---------------------------------------------------
+
+
+def _steps_json(root: Path, steps: list[int]) -> Path:
+    recs = records(len(steps))
+    # Raw lines: the integers exactly as written, past what json.dumps of a float would keep.
+    return json_run(
+        root,
+        [
+            json.dumps(r)[:-1].replace(f'"step": {r["step"]}', f'"step": {s}') + "}"
+            for r, s in zip(recs, steps, strict=True)
+        ],
+    )
+
+
+def _steps_hf(root: Path, steps: list[int]) -> Path:
+    state = json.loads(corpus.HF_STATE.read_text())
+    state["log_history"] = [
+        {"epoch": 0.1, "grad_norm": 1.0, "learning_rate": 0.001, "loss": 1.0 / (1 + k), "step": s}
+        for k, s in enumerate(steps)
+    ]
+    root.mkdir(parents=True)
+    (root / "trainer_state.json").write_text(json.dumps(state))
+    return root
+
+
+def _steps_csv(root: Path, steps: list[int]) -> Path:
+    rows = ["epoch,lr-SGD,step,train_loss"]
+    rows += [f"0,0.001,{s},{1.0 / (1 + k)}" for k, s in enumerate(steps)]
+    root.mkdir(parents=True)
+    (root / "metrics.csv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def _steps_events(root: Path, steps: list[int]) -> Path:
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.compat.proto.summary_pb2 import Summary
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    root.mkdir(parents=True)
+    writer = EventFileWriter(str(root))
+    for k, s in enumerate(steps):
+        values = [
+            Summary.Value(tag="train/lr", simple_value=0.01),
+            Summary.Value(tag="train/loss", simple_value=1.0 / (1 + k)),
+        ]
+        writer.add_event(Event(wall_time=1.7e9 + k, step=s, summary=Summary(value=values)))
+    writer.close()
+    return root
+
+
+GOOD_STEPS = list(range(1, 31))
+BAD_STEPS = {
+    "2**63": [2**63 + k for k in range(10)],
+    "2**60": [2**60 + k for k in range(10)],
+    "negative": [-200 + k for k in range(10)],
+}
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_STEPS))
+@pytest.mark.parametrize("make", [_steps_json, _steps_hf, _steps_csv, _steps_events])
+def test_steps_out_of_range_are_skipped_and_reported(tmp_path: Path, make: Any, bad: str) -> None:
+    if make is _steps_events and bad == "2**63":
+        pytest.skip("an event's step is an int64: 2**63 cannot be written")
+    corpus.tried("hostile/steps")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        analysis = harness.analyze(make(tmp_path / "run", GOOD_STEPS + BAD_STEPS[bad]))
+    assert not [str(w.message) for w in caught]
+    (result,) = analysis.results
+    steps = result.run.scalars["step"]
+    assert steps.min() >= 0 and steps.max() <= 2**53, steps.describe()
+    assert result.run.last_step is not None and result.run.last_step <= 31
+    assert result.run.skipped, "the dropped steps are not reported"
+    assert any(f.code == "RN001" for f in result.findings)
+
+
+# --- item 8: no warning reaches stderr; a non-finite LR is a finding --------------------------
+
+
+def test_no_numpy_or_matplotlib_warning(tmp_path: Path) -> None:
+    huge = [
+        {"lr": 0.01, "loss": (1e308 if i % 2 else -1e308) if i > 30 else 1.0 + 0.01 * (i % 3),
+         "iter": i, "step": i}
+        for i in range(1, 120)
+    ]  # fmt: skip
+    rising = [
+        {"lr": 0.01, "loss": 10.0 ** min(4 * i, 308), "iter": i, "step": i}
+        for i in range(1, 120)
+    ]
+    runs = {
+        "huge": json_run(tmp_path / "huge", huge),
+        "rising": json_run(tmp_path / "rising", rising),
+        "esc": json_run(tmp_path / "a\x1b[31mred", records()),
+        "glyphs": json_run(tmp_path / "名前 🚀 ünï", records()),
+    }
+    corpus.tried("hostile/warnings", len(runs))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        harness.cli("check", *runs.values(), "-q", "-o", tmp_path / "out")
+        harness.cli("compare", runs["esc"], runs["glyphs"], runs["huge"], "-o", tmp_path / "cmp")
+    assert not [f"{w.filename}:{w.lineno}: {w.message}" for w in caught]
+
+
+def test_non_finite_lr_is_a_finding(tmp_path: Path) -> None:
+    recs = [
+        {"lr": 1e308 if i % 2 else float("inf"), "loss": 1.0, "iter": i, "step": i}
+        for i in range(1, 60)
+    ]
+    corpus.tried("hostile/lr")
+    (result,) = harness.analyze(json_run(tmp_path / "run", recs)).results
+    (f,) = [f for f in result.findings if f.code == "LS001"]
+    assert f.evidence["tag"] == "lr" and f.step == 2
+    (healthy,) = harness.analyze(json_run(tmp_path / "ok", records())).results
+    assert not [f for f in healthy.findings if f.code == "LS001"]
