@@ -289,8 +289,7 @@ def test_no_numpy_or_matplotlib_warning(tmp_path: Path) -> None:
         for i in range(1, 120)
     ]  # fmt: skip
     rising = [
-        {"lr": 0.01, "loss": 10.0 ** min(4 * i, 308), "iter": i, "step": i}
-        for i in range(1, 120)
+        {"lr": 0.01, "loss": 10.0 ** min(4 * i, 308), "iter": i, "step": i} for i in range(1, 120)
     ]
     runs = {
         "huge": json_run(tmp_path / "huge", huge),
@@ -317,3 +316,172 @@ def test_non_finite_lr_is_a_finding(tmp_path: Path) -> None:
     assert f.evidence["tag"] == "lr" and f.step == 2
     (healthy,) = harness.analyze(json_run(tmp_path / "ok", records())).results
     assert not [f for f in healthy.findings if f.code == "LS001"]
+
+
+# --- item 4: every regex that sees input is linear ------------------------------------------
+
+MB = 1 << 20
+
+
+def _timed(seconds: float, fn: Any, *args: Any) -> float:
+    """Run `fn(*args)` in a forked child and return how long it took; a child still running after
+    `seconds` (a quadratic scan takes minutes to hours here) is killed and the test fails."""
+    import multiprocessing
+    import time
+
+    ctx = multiprocessing.get_context("fork")
+    start = time.monotonic()
+    child = ctx.Process(target=fn, args=args)
+    child.start()
+    child.join(seconds)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        pytest.fail(f"{getattr(fn, '__name__', fn)} still running after {seconds} s")
+    assert child.exitcode == 0, child.exitcode
+    return time.monotonic() - start
+
+
+def _read_text_log(kind: str, path: Path) -> None:
+    from logan.readers import mmcv, mmengine_text
+
+    result = (mmengine_text.read if kind == "mmengine" else mmcv.read_text)(path)
+    assert len(result.frame)
+
+
+def _template(n: int) -> None:
+    from logan.schedule.config import load_config
+
+    load_config(f"x = '{'{' * n}'\ny = 1\n")
+
+
+@pytest.mark.parametrize("pad", [" w" * (MB // 2), " w:" * (MB // 3)], ids=["words", "colons"])
+@pytest.mark.parametrize("kind", ["mmengine", "mmcv"])
+def test_a_one_megabyte_log_line_reads_in_linear_time(tmp_path: Path, kind: str, pad: str) -> None:
+    lines = corpus.TEXT_LOG.read_text().split("\n")
+    hit = next(i for i, ln in enumerate(lines) if "Iter(train)" in ln)
+    lines[hit] += pad  # the issue's case: a train line padded with space-separated words
+    path = tmp_path / f"{TS}.log"
+    path.write_text("\n".join(lines))
+    corpus.tried("hostile/regex")
+    # Under a second where the machine is not shared; the quadratic scan took 75 s for 64,000
+    # words, hours for a megabyte.
+    assert _timed(30, _read_text_log, kind, path) < 5
+
+
+def test_key_value_scan_finds_what_the_plain_pattern_found() -> None:
+    """The linear scanner against the pattern it replaces, on short random lines (where the
+    quadratic one is still fast): the same items, always."""
+    import random
+    import re
+
+    from logan.readers import mmcv, mmengine_text
+
+    rng = corpus.rng("pairs")
+    cases = [
+        (mmengine_text._PAIRS, re.compile(r"([^\s:]+(?: [^\s:]+)*):\s+(\S+)")),
+        (mmcv._TEXT_PAIRS, re.compile(r"([^\s:,]+(?: [^\s:,]+)*):\s+([^\s,]+)")),
+    ]
+    for _ in range(3000):
+        line = "".join(rng.choice("ab:, \t1.-") for _ in range(rng.randint(0, 24)))
+        for scanner, plain in cases:
+            assert scanner.findall(line) == plain.findall(line), line
+    assert isinstance(rng, random.Random)
+
+
+def test_config_template_test_is_linear() -> None:
+    corpus.tried("hostile/regex")
+    assert _timed(30, _template, 200_000) < 5
+
+
+# --- item 6: never write through a symbolic link inside --out --------------------------------
+
+
+def test_links_inside_out_are_refused(tmp_path: Path) -> None:
+    run = json_run(tmp_path / "runs" / "victim", records())
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    corpus.tried("hostile/links", 4)
+    # index.md planted as a link: refused before the analysis.
+    out = tmp_path / "out1"
+    out.mkdir()
+    (out / "index.md").symlink_to(outside)
+    res = harness.cli("check", run, "-q", "--out", out)
+    assert res.exit_code == 2 and "symbolic link" in res.stderr
+    # The (predictable) folder of a run planted as a link to another folder.
+    out = tmp_path / "out2"
+    harness.cli("check", run, "-q", "--out", out)
+    (name,) = [p.name for p in out.iterdir() if p.is_dir()]
+    shutil.rmtree(out / name)
+    (out / name).symlink_to(elsewhere, target_is_directory=True)
+    res = harness.cli("check", run, "-q", "--out", out)
+    assert res.exit_code == 2 and "symbolic link" in res.stderr
+    # A report file inside the run's folder planted as a link: that run's report is refused.
+    shutil.rmtree(out)
+    harness.cli("check", run, "-q", "--out", out)
+    (out / name / "report.html").unlink()
+    (out / name / "report.html").symlink_to(outside)
+    res = harness.cli("check", run, "-q", "--out", out)
+    assert "symbolic link" in res.stderr
+    assert_stderr_lines(res.stderr)
+    # `report` and `compare` check their --out the same way.
+    out = tmp_path / "out3"
+    out.mkdir()
+    (out / "report.json").symlink_to(outside)
+    res = harness.cli("report", run, "--out", out)
+    assert res.exit_code == 2 and "symbolic link" in res.stderr
+    (out / "compare.md").symlink_to(outside)
+    res = harness.cli("compare", run, run, "--out", out)
+    assert res.exit_code == 2 and "symbolic link" in res.stderr
+    assert outside.read_text() == "precious\n"
+    assert not list(elsewhere.iterdir())
+
+
+# --- item 9: an unusable --out is refused before the analysis --------------------------------
+
+
+def _unusable(tmp_path: Path, kind: str) -> Path:
+    if kind == "file":
+        (tmp_path / "taken").write_text("x")
+        return tmp_path / "taken"
+    if kind == "/dev/null":
+        return Path("/dev/null")
+    if kind == "/proc/x":
+        if not Path("/proc").is_dir():
+            pytest.skip("no /proc here")
+        return Path("/proc/x")
+    if kind == "under-a-file":
+        (tmp_path / "taken").write_text("x")
+        return tmp_path / "taken" / "out"
+    (tmp_path / "out" / "index.md").mkdir(parents=True)  # index.md that is a folder
+    return tmp_path / "out"
+
+
+@pytest.mark.parametrize("kind", ["file", "/dev/null", "/proc/x", "under-a-file", "index-folder"])
+def test_unusable_out_fails_first_in_one_line(tmp_path: Path, kind: str, monkeypatch: Any) -> None:
+    import logan.api
+
+    run = json_run(tmp_path / "run", records())
+    out = _unusable(tmp_path, kind)
+    analysed: list[object] = []
+    monkeypatch.setattr(logan.api, "analyze", lambda *a, **k: analysed.append(a))
+    corpus.tried("hostile/out")
+    res = harness.cli("check", run, "-q", "--out", out)
+    assert res.exit_code == 2 and not analysed
+    (line,) = res.stderr.splitlines()
+    assert line.startswith("logan: ") and str(out) in line and "internal error" not in line
+    if kind != "index-folder":  # `report` writes no index.md
+        res = harness.cli("report", run, "--out", out)
+        assert res.exit_code == 2 and len(res.stderr.splitlines()) == 1
+
+
+# --- item 12: many runs ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "-8"])
+def test_jobs_below_one_is_a_usage_error(tmp_path: Path, jobs: str) -> None:
+    run = json_run(tmp_path / "run", records())
+    res = harness.cli("check", run, "-q", "--jobs", jobs)
+    assert res.exit_code == 2 and "--jobs" in res.stderr
