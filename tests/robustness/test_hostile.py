@@ -103,14 +103,16 @@ def test_lone_surrogate_key_costs_only_itself(tmp_path: Path, make: Any) -> None
     if make is not _surrogate_csv:  # the CSV's bytes are replaced (U+FFFD), not skipped
         assert any("lone surrogate" in s.reason for s in result.run.skipped)
         assert any(f.code == "RN001" for f in result.findings)
-    out = tmp_path / "out"
-    res = harness.cli("check", bad, good, "-q", "--out", out)
-    assert json.loads((out / "report.json").read_text())["runs"]
-    assert len(list(out.glob("*/report.html"))) == 2
     res = harness.cli("export", bad, "--to", "json")
     assert res.exit_code == 0 and res.stdout.count("\n") > 10
     res = harness.cli("export", bad)
     assert res.exit_code == 0 and res.stdout.startswith("step,")
+    if make is not _surrogate_json:
+        return  # the reports below (plots are slow) see the same table whatever the reader
+    out = tmp_path / "out"
+    res = harness.cli("check", bad, good, "-q", "--out", out)
+    assert json.loads((out / "report.json").read_text())["runs"]
+    assert len(list(out.glob("*/report.html"))) == 2
 
 
 # --- item 2: control characters from logs, paths and configs ----------------------------------
