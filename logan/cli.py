@@ -238,9 +238,9 @@ def check(
             "give a mmengine work_dir, an HF output dir, a Lightning version folder or log files"
         )
     if out is not None:
-        from logan.report.files import write_index
+        from logan.report.files import slug, write_index
 
-        write_index(analysis, out, [_FOLDERS[r.run.path] for r in analysis.results])
+        write_index(analysis, out, [slug(r.run.path) for r in analysis.results])
     if fmt is Format.json:
         from logan.report.serialize import analysis_dict
 
@@ -379,7 +379,7 @@ def schedule(
         _say(line)
     if plot is not None:
         result.save_plot(plot)
-        typer.echo(f"plot: {plot}")
+        _say(f"plot: {plot}")
     raise typer.Exit(1 if result.warnings else 0)
 
 

@@ -194,8 +194,10 @@ class RunFolders:
             _refuse_link(self.out / name)
 
     def __call__(self, result: RunResult, index: int) -> None:
-        make_folder(self.out / self.names[index])
-        write_run(result, self.out / self.names[index])
+        # Named by the run's path: a place may hold several attempts, known only once read.
+        folder = self.out / slug(result.run.path)
+        make_folder(folder)
+        write_run(result, folder)
 
 
 def write_all(analysis: Analysis, out: Path) -> dict[str, Path]:
