@@ -17,7 +17,6 @@ still read for what only it states (epoch length `[i/N]`, max_iters, the dumped 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +39,7 @@ from logan.model import (
 )
 from logan.producers import by_name
 from logan.producers.interface import Producer, SessionFacts
-from logan.readers.base import ReadResult, empty_frame
+from logan.readers.base import ReadResult, checked, empty_frame
 
 # Facts about how values were printed: they describe a source's scalars, so they are taken only
 # from the source that gave the scalars.
@@ -51,16 +50,12 @@ SHOWN_REASONS = 3
 SAME_VALUES_RTOL = 1e-5
 # File kinds that several processes append to (split where a session starts again).
 APPENDABLE_KINDS = ("mmengine_json", "llamafactory")
-# More falls of the step counter than this (or than this share of the records) is disorder, not
-# a handful of sessions appended one after another.
+# More falls of the step counter than this, or a segment shorter than this, is disorder, not a
+# handful of sessions appended one after another.
 MAX_SEGMENTS = 16
-RESTART_SHARE = 0.05
+MIN_SEGMENT_RECORDS = 2
 # Scalars every writer logs beside its metrics, in training and evaluation alike.
 BOOKKEEPING_TAGS = ("epoch", "step", "global_step", "iter")
-# mmengine's test loop writes `Epoch(test)`/`Iter(test)` lines; mmcv's prints the test results.
-_TEST_LINE = re.compile(rb"(?:Epoch|Iter)\((?:test|val)\) *\[")
-# Text read to tell a session with no training line apart (test-only, or ended before training).
-MAX_SCAN_BYTES = 64 * 2**20
 
 
 def reader_for(kind: str) -> Callable[..., ReadResult]:
@@ -76,7 +71,7 @@ def reader_for(kind: str) -> Callable[..., ReadResult]:
 def parse_config(source: Path | str) -> tuple[dict[str, Any] | None, str | None]:
     """A config file (or config text) as data, never executed; (None, None) when unreadable."""
     try:
-        from logan.schedule.config import MAX_CONFIG_CHARS, load_config
+        from logan.config import MAX_CONFIG_CHARS, load_config
 
         if isinstance(source, Path):
             if source.stat().st_size > 4 * MAX_CONFIG_CHARS:
@@ -92,7 +87,7 @@ def parse_config(source: Path | str) -> tuple[dict[str, Any] | None, str | None]
 def _read(producer: Producer, kind: str, path: Path, session: int, **kwargs: Any) -> ReadResult:
     """Read one file; an OS-level failure becomes a skip so the rest of the run is still read."""
     try:
-        result = producer.reader(kind)(path, session=session, **kwargs)
+        result = checked(producer.reader(kind)(path, session=session, **kwargs), path)
         if len(result.frame):
             result.frame = producer.adjust(kind, result.frame)
         return result
@@ -199,9 +194,11 @@ def split_segments(frame: pd.DataFrame) -> list[pd.DataFrame]:
     primary = train["tag"].value_counts().idxmax()
     steps = train.loc[train["tag"] == primary, "step"].to_numpy()
     falls = np.flatnonzero(steps[1:] < steps[:-1]) + 1
-    if not len(falls) or len(falls) > MAX_SEGMENTS or len(falls) > RESTART_SHARE * len(steps):
+    if not len(falls) or len(falls) > MAX_SEGMENTS:
         return [frame]
     bounds = [0, *falls.tolist(), len(steps)]
+    if min(b - a for a, b in zip(bounds[:-1], bounds[1:], strict=True)) < MIN_SEGMENT_RECORDS:
+        return [frame]  # records shuffled, not whole sessions one after another
     for k in range(1, len(bounds) - 1):
         before = steps[bounds[k - 1] : bounds[k]]
         after = steps[bounds[k] : bounds[k + 1]]
@@ -354,9 +351,9 @@ def _why_no_training(part: Part) -> str:
     files = part.spec.all_files()
     if meta.get("predict_only"):
         return "predict only (no training)"
-    if len(frame) and not_training(frame["tag"]).all():
-        if tag_prefix_mask(frame["tag"], VAL_PREFIX).any():
-            return "test or validation only"
+    if len(frame) and tag_prefix_mask(frame["tag"], VAL_PREFIX).any():
+        return "test or validation only"
+    if len(frame) and (not_training(frame["tag"]) | frame["tag"].isin(BOOKKEEPING_TAGS)).all():
         return "no training scalars (summary values only)"
     if _has_test_lines(part.spec):
         return "test or validation only"
@@ -377,18 +374,18 @@ def _why_no_training(part: Part) -> str:
 
 
 def _has_test_lines(spec: SessionSpec) -> bool:
-    """A test-only session: its text log has test/val lines, or mmengine's test results file
-    `<ts>/<ts>.json` sits in its folder."""
+    """A test-only session: its text log has test/val lines and no train line, or mmengine's
+    test results file `<ts>/<ts>.json` sits in its folder."""
+    from logan.readers.sniff import TextStage, scan_text_log
+
     for kind, paths in spec.files.items():
-        if not kind.endswith("_log"):
-            continue
-        for p in paths:
-            try:
-                with open(p, "rb") as fh:
-                    if _TEST_LINE.search(fh.read(MAX_SCAN_BYTES)):
+        if kind.endswith("_log"):
+            for p in paths:
+                try:
+                    if scan_text_log(p).stage in (TextStage.TEST, TextStage.VAL):
                         return True
-            except OSError:
-                continue
+                except OSError:
+                    continue
     if spec.folder is not None:
         results = spec.folder / f"{spec.folder.name}.json"
         return results.is_file()
@@ -585,15 +582,6 @@ def _build_run(
         skipped=tuple(Skipped(printable(k.path), k.where, printable(k.reason)) for k in skipped),
         meta=meta,
     )
-
-
-def load(spec: RunSpec) -> Run:
-    """The newest attempt of a spec as one Run (see `load_all` for every attempt)."""
-    loaded = load_all(spec)
-    if not loaded.runs:
-        reasons = "; ".join(f"{p}: {r}" for p, r in loaded.unread[:SHOWN_REASONS])
-        raise UnreadableInput(printable(f"no training session ({reasons})"))
-    return loaded.runs[-1]
 
 
 def _zero_length(spec: RunSpec) -> list[Skipped]:

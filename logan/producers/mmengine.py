@@ -52,6 +52,7 @@ class MMEngine(Producer):
         "events": ("logan.readers.tensorboard", "read"),
     }
     scalar_kinds = ("mmengine_json", "events", "mmengine_log")
+    # Text logs state the epoch length and the config; event files carry the config too.
     meta_kinds = ("mmengine_log",)
 
     def find(self, listing: Listing) -> list[RunSpec]:
