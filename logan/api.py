@@ -8,9 +8,12 @@ the number of runs beyond their (small) findings.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -48,7 +51,10 @@ def slim(result: RunResult) -> RunResult:
     run = result.run
     train = run.train_scalars()
     keep = train.loc[[train["step"].idxmax()]] if len(train) else run.scalars.iloc[:1]
-    small_run = dataclasses.replace(run, scalars=keep.reset_index(drop=True))
+    # Rebuilt from plain arrays: a slice keeps the caches pandas built while the checks ran
+    # (index engines, categories), several KB per run, which 200,000 runs multiply.
+    small = pd.DataFrame({c: keep[c].to_numpy(copy=True) for c in keep.columns})
+    small_run = dataclasses.replace(run, scalars=small)
     expected = result.expected
     if expected is not None:
         expected = dataclasses.replace(
@@ -153,16 +159,10 @@ def analyze(
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(max_workers=jobs)
-        n = len(specs)
-        outcomes = pool.map(
-            _analyze_spec,
-            specs,
-            [rules] * n,
-            [limits] * n,
-            range(n),
-            [per_run] * n,
-            [keep_scalars] * n,
-            chunksize=1,
+        outcomes = _in_order(
+            pool,
+            ((spec, rules, limits, i, per_run, keep_scalars) for i, spec in enumerate(specs)),
+            window=4 * jobs,
         )
     else:
         pool = None
@@ -185,6 +185,21 @@ def analyze(
         if pool is not None:
             pool.shutdown()
     return Analysis(results=results, problems=problems, not_analysed=not_analysed)
+
+
+def _in_order(
+    pool: Executor, calls: Iterator[tuple[Any, ...]], window: int
+) -> Iterator[SpecOutcome]:
+    """`_analyze_spec` over `calls` in the pool, results in order, with at most `window` runs
+    submitted ahead: `Executor.map` submits every run at once (200,000 pending futures and their
+    arguments before the first result)."""
+    pending: deque[Future[SpecOutcome]] = deque()
+    for args in calls:
+        pending.append(pool.submit(_analyze_spec, *args))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def load_run(path: str | Path) -> Run:
