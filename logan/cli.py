@@ -410,12 +410,17 @@ def export(
             table.to_parquet(out, index=False)
         except ImportError:
             _fail("parquet needs pyarrow: pip install pyarrow (or use --to csv)")
-    elif to is ExportFormat.json:
-        text = table.to_json(orient="records", lines=True)
-        out.write_text(text) if out else typer.echo(text, nl=False)
     else:
-        text = table.to_csv(index=False)
-        out.write_text(text) if out else typer.echo(text, nl=False)
+        if to is ExportFormat.json:
+            text = table.to_json(orient="records", lines=True)
+        else:
+            text = table.to_csv(index=False)
+        if out:
+            out.write_text(text)
+        else:  # the data as it is, but a terminal is shown control characters, not given them
+            from logan.textsafe import visible_block
+
+            typer.echo(visible_block(text) if sys.stdout.isatty() else text, nl=False)
 
 
 def main() -> None:
