@@ -351,9 +351,9 @@ def _read_text_log(kind: str, path: Path) -> None:
 
 
 def _template(n: int) -> None:
-    from logan.schedule.config import load_config
+    from logan.config import load_config
 
-    load_config(f"x = '{'{' * n}'\ny = 1\n")
+    assert load_config(f"x = '{'{' * n}'\ny = 1\n", name="bomb.py")["y"] == 1
 
 
 @pytest.mark.parametrize("pad", [" w" * (MB // 2), " w:" * (MB // 3)], ids=["words", "colons"])
