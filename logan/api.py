@@ -21,7 +21,8 @@ from logan.checks import Rule, overridden, run_checks, selected
 from logan.discover import RunSpec, discover
 from logan.errors import LoganError, NoRunsFound
 from logan.load import load_all
-from logan.model import Analysis, NotAnalysed, Problem, Run, RunResult
+from logan.model import Analysis, NotAnalysed, Problem, Run, RunResult, RunSummary
+from logan.readers.base import empty_frame
 from logan.schedule.expected import build_expected
 
 
@@ -40,21 +41,19 @@ def analyze_run(run: Run, rules: list[Rule] | None = None) -> RunResult:
 # Writes one run's output as soon as it is analysed: (result, index of the run in discovery order).
 Sink = Callable[[RunResult, int], None]
 
+# The table of every slimmed run: one shared, empty, already categorical (no copy per run).
+_NO_SCALARS = empty_frame().astype({"tag": "category"})
 # Keys of Expected.extra that are small (kept by `slim`); the rest are per-iteration curves.
 _SMALL_EXTRA = ("schedule_match", "cause", "fix")
 
 
 def slim(result: RunResult) -> RunResult:
-    """The same verdict without the heavy parts: the scalar table shrinks to the row that states
-    the last step, the expected schedule to its landmarks. What `check` keeps per run, so that
-    memory does not grow with the number of runs."""
+    """The same verdict without the heavy parts: the scalar table gives way to a summary (last
+    step, tags), the expected schedule shrinks to its landmarks. What `check` keeps per run, so
+    that memory does not grow with the number of runs beyond their findings."""
     run = result.run
-    train = run.train_scalars()
-    keep = train.loc[[train["step"].idxmax()]] if len(train) else run.scalars.iloc[:1]
-    # Rebuilt from plain arrays: a slice keeps the caches pandas built while the checks ran
-    # (index engines, categories), several KB per run, which 200,000 runs multiply.
-    small = pd.DataFrame({c: keep[c].to_numpy(copy=True) for c in keep.columns})
-    small_run = dataclasses.replace(run, scalars=small)
+    summary = RunSummary(last_step=run.last_step, tags=tuple(run.tags()))
+    small_run = dataclasses.replace(run, scalars=_NO_SCALARS, summary=summary)
     expected = result.expected
     if expected is not None:
         expected = dataclasses.replace(

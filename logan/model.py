@@ -116,6 +116,15 @@ class SessionKind(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class RunSummary:
+    """What the reports need of a run whose scalar table was let go (`logan.api.slim`): a
+    one-row table per run cost ~7 KB, which 200,000 runs multiply into gigabytes."""
+
+    last_step: int | None
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Run:
     """Everything logan read about one training run."""
 
@@ -135,6 +144,8 @@ class Run:
     # "precision_abs" (absolute rounding, mmcv's 5 decimals),
     # "by_epoch" (epoch-based loop), "loop" (the train loop type from the config).
     meta: dict[str, Any] = field(default_factory=dict)
+    # Set (with an empty `scalars`) when the table was dropped after the checks ran.
+    summary: RunSummary | None = None
 
     def __post_init__(self) -> None:
         # A categorical tag column: every check selects rows by tag, and comparing integer codes
@@ -148,6 +159,8 @@ class Run:
 
     @property
     def last_step(self) -> int | None:
+        if self.summary is not None:
+            return self.summary.last_step
         steps = self.train_scalars()["step"]
         return int(steps.max()) if len(steps) else None
 
@@ -164,6 +177,8 @@ class Run:
         return s[s.abs() < float("inf")] if finite else s
 
     def tags(self) -> list[str]:
+        if self.summary is not None:
+            return list(self.summary.tags)
         return sorted(self.scalars["tag"].unique().tolist())
 
 

@@ -69,7 +69,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
     match = getattr(result.expected, "extra", {}).get("schedule_match") if result.expected else None
     if match is not None:
         out["schedule_match"] = match
-    if run.train_scalars().empty:
+    if run.last_step is None:  # no training rows (also known to a slimmed run)
         out["note"] = "no training scalars"
     worst = max(result.findings, key=lambda f: f.severity.rank, default=None)
     out["worst"] = worst.severity.value if worst else None
