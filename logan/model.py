@@ -168,6 +168,96 @@ class Run:
 
 
 @dataclass(frozen=True)
+class SchedulerSpan:
+    """Where one scheduler acts, in iterations as the run used them ([begin, end), 0-based)."""
+
+    type: str
+    begin: int
+    end: int
+    by_epoch: bool
+    index: int
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A config's LR at every iteration as its framework runs it (`actual[k-1]` is the LR of
+    iteration k), what its author meant (`intended`), and why the two differ (`cause`, `fix`)."""
+
+    actual: np.ndarray
+    intended: np.ndarray
+    total_iters: int
+    base_lr: float
+    epoch_length: int | None
+    spans: tuple[SchedulerSpan, ...]
+    cause: str | None
+    fix: str | None
+
+
+@dataclass(frozen=True)
+class ScheduleMatch:
+    """How well a simulated schedule reproduces the logged LR (reported as `schedule_match`)."""
+
+    matches: bool
+    max_rel_error: float | None
+    points: int
+    simulated_iters: int
+    # A constant logged/simulated ratio: a scale error (lr_mult, another base LR), not a shape one.
+    scale: float | None = None
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (schema 1): optional keys only when set."""
+        out: dict[str, Any] = {
+            "max_rel_error": self.max_rel_error,
+            "points": self.points,
+            "simulated_iters": self.simulated_iters,
+            "matches": self.matches,
+        }
+        if self.scale is not None:
+            out["scale"] = self.scale
+        if self.note is not None:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the LR should have been at each logged step, and what it was built from.
+
+    `source` is "config" when the run's config was simulated and reproduces the log (then
+    `simulation` is set, with `cause`/`fix` when the config does not do what it says), "logs"
+    when the schedule is a cosine inferred from the LR alone.
+    """
+
+    source: str  # "logs" (inferred cosine) or "config" (simulated scheduler)
+    steps: np.ndarray
+    values: np.ndarray
+    peak: float
+    peak_step: int
+    warmup_end: int | None
+    floor: float
+    last_step: int
+    shape: str  # "smooth", "staircase", "constant", "rising" or "unknown"
+    # The config's simulation (set when source == "config"), and the same config simulated past
+    # the end of training (to see where a schedule that reaches past the end would stop).
+    simulation: Simulation | None = None
+    simulation_extended: Simulation | None = None
+    # How the config's simulation compares with the log (also set when it did not match).
+    match: ScheduleMatch | None = None
+    # Curves over every iteration for plots: as configured, and as intended when they differ.
+    configured_curve: tuple[np.ndarray, np.ndarray] | None = None
+    intended_curve: tuple[np.ndarray, np.ndarray] | None = None
+    cause: str | None = None
+    fix: str | None = None
+
+    def at(self, step: int) -> float:
+        """Expected LR at any step (interpolated between logged steps)."""
+        import numpy
+
+        return float(numpy.interp(step, self.steps, self.values))
+
+
+@dataclass(frozen=True)
 class Problem:
     """An input that produced no run at all, reported instead of raising."""
 
@@ -181,7 +271,7 @@ class RunResult:
 
     run: Run
     findings: list[Finding]
-    expected: Any = None  # logan.schedule.Expected, when one could be built
+    expected: Expected | None = None  # the schedule the checks compared against, if any
     # Checks that failed on this run (a bug in logan, not in the run): reported as problems.
     errors: list[str] = field(default_factory=list)
 
