@@ -64,7 +64,9 @@ def lr_plateau(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Fin
     step 150; the expected cosine ends at 0; 67% of training affected`.
 
     How to fix: give the scheduler an explicit `end` (`end=max_epochs` with
-    `convert_to_iter_based=True`), or make `T_max`/`end` cover the whole run.
+    `convert_to_iter_based=True`), or make `T_max`/`end` cover the whole run. The cause named in
+    the finding comes from the config the frozen session ran with: the missing `end` only when
+    that config has none; a resume after a schedule edit when the session was one (see LR007).
     """
     if expected is None:
         return

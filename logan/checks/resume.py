@@ -220,7 +220,9 @@ def _never_matched(run: Run, index: int) -> str | None:
     """A session whose own config's simulation matches none of its log: said once, as info."""
     session = run.sessions[index]
     lr = _session_lr(run, index)
-    if session.config is None or len(lr) < MIN_MATCHED_POINTS:
+    # Only resumed sessions, the ones this check is about: a fresh session's batch size (so its
+    # epoch length) may differ from the run's, which the session record does not carry.
+    if session.config is None or len(lr) < MIN_MATCHED_POINTS or not is_resumed(run, index):
         return None
     sim = simulate_session(run, session, int(lr.index.max()))
     if sim is None or _matches(sim, lr, lr_tolerance(run.meta)).any():
@@ -238,16 +240,16 @@ def lr_not_config(run: Run, expected: Expected | None, lim: Limits) -> Iterator[
     the log before that point, in the session or in the sessions it resumed), it reports the
     step, the logged and expected LR and how much of training is affected. When the session was
     resumed after its config was edited and the LR follows the previous session's config, it
-    names the keys that changed. When a run has several sessions and some session's config
-    matches none of its log, that is said once per run, as info.
+    names the keys that changed. A resumed session whose config matches none of its log is
+    said once per run, as info.
 
     Why it matters: `resume=True` restores the schedulers and the optimizer from the checkpoint,
     so a longer `max_epochs`, new milestones or a new `lr` in the edited config never take effect
     (InternLM/xtuner#211, open-mmlab/mmengine#1565): the LR stays at the end of the old schedule
     while you believe it follows the new one.
 
-    Example: `session 20240102_000000 does not follow its config from step 51: LR 1.218e-06
-    where its config gives 9.997e-04 (50% of training); it was resumed after
+    Example: `session 20240102_000000 does not follow its config from step 26: LR 4.657e-06
+    where its config gives 5.868e-04 (50% of training); it was resumed after
     train_cfg.max_epochs: 1 -> 2 ...`.
 
     How to fix: start a new session from the checkpoint with `load_from` and a schedule written
@@ -300,9 +302,7 @@ def lr_not_config(run: Run, expected: Expected | None, lim: Limits) -> Iterator[
             hint=hint,
         )
 
-    # Only where sessions are compared: a single session's config that does not reproduce its
-    # log is already told by the JSON `schedule_match` and the expected-schedule note.
-    if unmatched and len(run.sessions) > 1:
+    if unmatched:
         yield LR007.finding(
             f"the config of session(s) {', '.join(unmatched)} reproduces none of the LR they "
             "logged: it is not the config they trained with, or logan cannot simulate it "
@@ -318,8 +318,7 @@ def lr_not_config(run: Run, expected: Expected | None, lim: Limits) -> Iterator[
 # session's schedule is a jump: a warmup's start_factor applied again (x1e-3..1e-5), a schedule
 # rebuilt with another length (tens of percent), a poly restarted from another point.
 JUMP_REL = 0.10
-# ... measured where the continuation is known: the previous session logged the same iteration
-# (a resume from an earlier checkpoint repeats some), or its LR was smooth enough for a linear
+# ... measured where the continuation is known: the LR before it was smooth enough for a linear
 # extrapolation over at most this many logged intervals.
 EXTRAPOLATE_MAX_GAP = 2
 # A scheduler rebuilt at a resume shows at the resumed session's first step or, when the
@@ -369,10 +368,8 @@ def _restart_reported(run: Run, index: int, full: pd.Series) -> bool:
 
 
 def _continuation(prev: pd.Series, at: int) -> float | None:
-    """The previous session's LR at iteration `at`: logged there, or extrapolated linearly
-    from its last three points when they change smoothly."""
-    if at in prev.index:
-        return float(prev.loc[at])
+    """The LR at iteration `at` extrapolated linearly from the last three points of `prev`
+    before it, when they change smoothly in one direction; else None."""
     before = prev[prev.index < at]
     if len(before) < 3:
         return None
@@ -391,10 +388,11 @@ def _continuation(prev: pd.Series, at: int) -> float | None:
 def lr_resume_jump(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding]:
     """The LR jumps where a session resumes, instead of continuing the schedule.
 
-    What it does: for every resumed session (the step count continues), compares its first
-    logged LR with the previous session's schedule at that iteration (logged there, when the
-    resume repeats iterations, or extrapolated from a smoothly changing LR) and reports a
-    difference of more than 10%. A rise to 1.5x or more is LR004's restart and is left to it.
+    What it does: for every resumed session (the step count continues), compares each of its
+    first three logged LRs with the continuation of the three points logged before it (a linear
+    extrapolation, made only where the LR was changing smoothly: a staircase may step exactly
+    there) and reports a difference of more than 10%. A first LR risen to 1.5x or more is
+    LR004's restart and is left to it.
 
     Why it matters: a resume should be invisible in the LR. A jump means the schedule was not
     restored: a warmup's `start_factor` applied once more (open-mmlab/mmengine#1542), a schedule

@@ -86,15 +86,18 @@ def test_lr007_silent_when_each_session_follows_its_config(sample):
 
 
 def test_lr007_says_once_when_a_config_never_matched(tmp_path):
-    # The killed session's config swapped for the one edited later (lr doubled): it reproduces
-    # none of that session's log, and nothing before it could make it trusted.
+    # The killed session's config swapped for the one edited later (lr doubled): then neither
+    # config explains the resumed session's log, and nothing before it makes its own trusted.
     run = with_sessions(SAMPLES / "mmengine_resume_new_lr", RESUMED)
     first, second = run.sessions
     swapped = (dataclasses.replace(first, config=second.config), second)
     found = findings(dataclasses.replace(run, sessions=swapped), "LR007")
     assert [f.severity.value for f in found] == ["info"]
-    assert found[0].evidence["sessions"] == [first.name, second.name]
+    assert found[0].evidence["sessions"] == [second.name]
     assert "reproduces none of the LR" in found[0].message
+    # A fresh session whose config matches nothing (its batch size may differ) is not judged.
+    fresh = (swapped[0], dataclasses.replace(second, kind="fresh", restarted=True))
+    assert findings(dataclasses.replace(run, sessions=fresh), "LR007") == []
 
 
 def test_healthy_resume_is_silent_end_to_end():
