@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # pandas is imported lazily: `logan --help` must stay fast.
     import numpy as np
     import pandas as pd
 
+    # What every LR simulator returns (a typed, frozen record of the simulated curves).
+    from logan.schedule.mmengine import Simulation
+
 # The tidy table: one row per logged scalar. `epoch` is the epochs completed at `step` when the
 # producer says so (NaN otherwise); `session` numbers the training sessions stitched into the run.
 SCALAR_COLUMNS = ("step", "epoch", "tag", "value", "session", "wall_time")
@@ -168,32 +171,6 @@ class Run:
 
 
 @dataclass(frozen=True)
-class SchedulerSpan:
-    """Where one scheduler acts, in iterations as the run used them ([begin, end), 0-based)."""
-
-    type: str
-    begin: int
-    end: int
-    by_epoch: bool
-    index: int
-
-
-@dataclass(frozen=True)
-class Simulation:
-    """A config's LR at every iteration as its framework runs it (`actual[k-1]` is the LR of
-    iteration k), what its author meant (`intended`), and why the two differ (`cause`, `fix`)."""
-
-    actual: np.ndarray
-    intended: np.ndarray
-    total_iters: int
-    base_lr: float
-    epoch_length: int | None
-    spans: tuple[SchedulerSpan, ...]
-    cause: str | None
-    fix: str | None
-
-
-@dataclass(frozen=True)
 class ScheduleMatch:
     """How well a simulated schedule reproduces the logged LR (reported as `schedule_match`)."""
 
@@ -255,6 +232,20 @@ class Expected:
         import numpy
 
         return float(numpy.interp(step, self.steps, self.values))
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The typed fields as 0.1's `extra` dict, read-only, for code written against it."""
+        out: dict[str, Any] = {}
+        if self.match is not None:
+            out["schedule_match"] = self.match.as_dict()
+        for key in ("simulation", "simulation_extended", "configured_curve", "intended_curve"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        for key in ("cause", "fix"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ import dataclasses
 import importlib
 import re
 import textwrap
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,9 +162,10 @@ def run_checks(
     never the run's other findings.
     """
     findings: list[Finding] = []
+    active = overrides if overrides is not None else (_ACTIVE.get() or {})
     for r in rules if rules is not None else selected():
         try:
-            findings.extend(r.run(run, expected, (overrides or {}).get(r.code)))
+            findings.extend(r.run(run, expected, active.get(r.code)))
         except Exception as exc:  # noqa: BLE001
             if errors is not None:
                 errors.append(f"rule {r.code} failed ({type(exc).__name__}: {exc}); please report")
@@ -197,3 +200,19 @@ def parse_overrides(values: Mapping[str, Any]) -> dict[str, dict[str, float]]:
             raise LoganError(f"threshold {key!r} must be a whole number, not {value!r}")
         out.setdefault(code, {})[name] = type(default)(value)
     return out
+
+
+# Overrides set by `overridden()` for the checks run inside its block (per thread and task).
+_ACTIVE: ContextVar[Overrides | None] = ContextVar("logan_threshold_overrides", default=None)
+
+
+@contextmanager
+def overridden(values: Mapping[str, Any]) -> Iterator[None]:
+    """Thresholds given as {"LS002.SPIKE_Z": 6} for the checks run inside the block: validated
+    (a LoganError names what to use), then handed to each check as data; no module is patched,
+    and nothing outlives the block."""
+    token = _ACTIVE.set(parse_overrides(values))
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from logan.checks import Limits, Rule, fmt
-from logan.model import Expected, Finding, Run, Session, Severity, Simulation
+from logan.model import Expected, Finding, Run, Session, Severity
 from logan.schedule.expected import at_steps, close_to_log, simulate_session
 from logan.schedule.from_logs import lr_tolerance
+
+if TYPE_CHECKING:
+    from logan.schedule.mmengine import Simulation
 
 # Config keys that shape the LR schedule: a change to one of them before a resume is what the
 # checkpoint's scheduler and optimizer state silently override.

@@ -12,12 +12,12 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from logan.model import Expected, Run, ScheduleMatch, Session, Simulation
+from logan.model import Expected, Run, ScheduleMatch, Session
 from logan.schedule.fit import simulate_beyond
 from logan.schedule.from_logs import (
     classify_shape,
@@ -25,6 +25,9 @@ from logan.schedule.from_logs import (
     find_peak,
     lr_tolerance,
 )
+
+if TYPE_CHECKING:
+    from logan.schedule.mmengine import Simulation
 
 # Producer -> module with `simulate_config(config, epoch_length, *, config_text, config_name,
 # total_iters) -> Simulation | None`.
@@ -63,7 +66,7 @@ def simulate_config(
         )  # fmt: skip
     except Exception:  # noqa: BLE001 - a simulator gap means "no config expectation", not a crash
         return None
-    return sim if isinstance(sim, Simulation) else None
+    return sim
 
 
 def simulate(run: Run, horizon: int | None = None) -> Simulation | None:

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from logan.model import SchedulerSpan, Simulation
 from logan.schedule.config import Symbol, is_unknown
 
 # mmengine's "no end" marker (`INF = int(1e9)` in its param_scheduler module).
@@ -50,6 +49,31 @@ _KINDS = (
 # Parameters multiplied by the epoch length when `convert_to_iter_based=True`.
 _SCALED_LISTS = {"MultiStep": "milestones", "CosineRestart": "periods"}
 _SCALED_SCALARS = {"Step": "step_size", "CosineAnnealing": "T_max", "OneCycle": "total_steps"}
+
+
+@dataclass(frozen=True)
+class SchedulerSpan:
+    """Where one scheduler acts, in iterations as the run used them ([begin, end), 0-based)."""
+
+    type: str
+    begin: int
+    end: int
+    by_epoch: bool
+    index: int
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The LR at every iteration as mmengine ran it, what was meant, and why they differ."""
+
+    actual: np.ndarray
+    intended: np.ndarray
+    total_iters: int
+    base_lr: float
+    epoch_length: int | None
+    spans: tuple[SchedulerSpan, ...]
+    cause: str | None
+    fix: str | None
 
 
 class _Unsupported(Exception):

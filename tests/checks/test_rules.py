@@ -276,3 +276,23 @@ def test_threshold_override_is_data_not_a_patched_module():
     assert [f.code for f in found.findings] == []
     assert loss.SPIKE_Z == before  # nothing was patched
     assert [f.code for f in logan.analyze(SAMPLES / "mmengine_loss_spikes").findings] == ["LS002"]
+
+
+def test_overridden_block_hands_thresholds_to_checks_inside_it_only():
+    from logan.api import analyze_run
+    from logan.checks import overridden
+
+    run = logan.load_run(SAMPLES / "mmengine_loss_spikes")
+    with overridden({"LS002.SPIKE_Z": 1e9}):
+        assert analyze_run(run).findings == []
+    assert [f.code for f in analyze_run(run).findings] == ["LS002"]
+    with pytest.raises(logan.errors.LoganError, match="SPIKE_Z"), overridden({"LS002.Z": 1}):
+        pass
+
+
+def test_expected_extra_is_a_read_only_view_of_the_typed_fields(buggy_ref):
+    (result,) = logan.analyze(buggy_ref).results
+    exp = result.expected
+    assert exp is not None and exp.match is not None
+    assert exp.extra["schedule_match"] == exp.match.as_dict()
+    assert exp.extra["cause"] == exp.cause and exp.simulation is exp.extra["simulation"]
