@@ -21,8 +21,13 @@ from logan.tags import is_loss_tag
 MMENGINE_WINDOW = 10
 
 
+def _tags(run: Run) -> list[str]:
+    """The tags the run logged (`Run.tags` is becoming a property: read the table directly)."""
+    return sorted(str(t) for t in run.scalars["tag"].unique())
+
+
 def _loss_tags(run: Run) -> list[str]:
-    tags = [t for t in run.tags() if is_loss_tag(t)]
+    tags = [t for t in _tags(run) if is_loss_tag(t)]
     return sorted(tags, key=lambda t: (t != "loss", t))
 
 
@@ -126,7 +131,7 @@ def loss_nonfinite(run: Run, expected: Expected | None, lim: Limits) -> Iterator
     use bf16 or a loss scaler instead of plain fp16, and look for bad samples near that step.
     """
     losses = _loss_tags(run)
-    has_grad = "grad_norm" in run.tags()
+    has_grad = "grad_norm" in _tags(run)
     first = _first_nonfinite(run, losses + (["grad_norm"] if has_grad else []))
     if first is None:
         return
@@ -196,6 +201,9 @@ MAX_REPORTED_SPIKES = 5
 CHUNK = 20_000
 
 
+# Losses near 1e308 overflow the differences and give inf/inf: those z-scores are NaN (no spike),
+# and numpy's warnings about them must not reach the user's stderr.
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")
 def _robust_z(
     values: np.ndarray, window: int, min_history: int = SPIKE_MIN_HISTORY
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
