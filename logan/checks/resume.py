@@ -38,6 +38,9 @@ SCHEDULE_ROOTS = (
 # Inside optim_wrapper/optimizer only the LR itself shapes the schedule.
 OPTIMIZER_KEYS = ("lr",)
 
+# How many changed keys a message names (the evidence lists them all).
+SHOWN_KEYS = 4
+
 # LR007 thresholds.
 # The simulated config must reproduce at least this many logged points before the LR departs
 # from it (in the session itself or in the sessions before it), else it is not trusted.
@@ -290,8 +293,11 @@ def lr_not_config(run: Run, expected: Expected | None, lim: Limits) -> Iterator[
             evidence["changed_keys"] = list(dep.changes)
             evidence["cause"] = resume_cause(dep)
             evidence["fix"] = RESUME_HINT
+            shown = "; ".join(dep.changes[:SHOWN_KEYS])
+            more = len(dep.changes) - SHOWN_KEYS
+            shown += f" and {more} more" if more > 0 else ""
             message += (
-                f"; it was resumed after {'; '.join(dep.changes)}, but a resume restores the "
+                f"; it was resumed after {shown}, but a resume restores the "
                 "schedulers and the optimizer from the checkpoint, so the LR follows the "
                 "previous session's schedule"
             )
