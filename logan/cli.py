@@ -212,9 +212,9 @@ def check(
             "give a mmengine work_dir, an HF output dir, a Lightning version folder or log files"
         )
     if out is not None:
-        from logan.report.files import write_index
+        from logan.report.files import slug, write_index
 
-        write_index(analysis, out, [_FOLDERS[r.run.path] for r in analysis.results])
+        write_index(analysis, out, [slug(r.run.path) for r in analysis.results])
     if fmt is Format.json:
         from logan.report.serialize import analysis_dict
 

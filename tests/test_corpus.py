@@ -52,23 +52,14 @@ SAMPLE_VERDICTS: dict[str, set[str]] = {
     "mmengine_fresh_restart": set(),
 }
 
-# Verdicts that need each session's own config and kind, attached by the loader (issue 11):
-# until it does, they cannot be reached end-to-end (tests/checks/test_resume.py attaches them by
-# hand and asserts the same codes).
-NEEDS_SESSION_CONFIGS = {
-    "mmengine_resume_more_epochs",
-    "mmengine_resume_new_milestones",
-    "mmengine_resume_new_lr",
-    "mmengine_fresh_restart",
-}
 # A fresh restart may be read as one run per attempt.
 ATTEMPTS = {"mmengine_fresh_restart"}
 
 # Public runs: two shortened their training without shortening the schedule (LR002); the rest
 # are healthy. Why, run by run:
 PUBLIC_VERDICTS: dict[str, set[str]] = {
-    # validation lines only: read as "no training scalars", no finding
-    "mmcv1-resnet18_b32_flower": set(),
+    # (mmcv1-resnet18_b32_flower holds validation lines only: no training run, see
+    # tests/readers/test_public_runs.py)
     # a 200-epoch recipe (step=[120, 170]) fine-tuned for 10 epochs: the LR never decays
     "mmcv1-resnet50_cifar10": {"LR002"},
     # MultiStepLR [30, 60, 90] over 100 epochs: the flat last stage is the recipe
@@ -100,12 +91,7 @@ def _codes(path) -> dict[str, set[str]]:
 @pytest.mark.parametrize("name", sorted(SAMPLE_VERDICTS))
 def test_sample_verdict(name):
     path = need(SAMPLES / name)
-    analysis = _analysis(path)
-    if name in NEEDS_SESSION_CONFIGS and any(
-        s.config is None for r in analysis.runs for s in r.sessions
-    ):
-        pytest.xfail("the loader does not attach each session's own config yet (issue 11)")
-    found = {r.run.path: {f.code for f in r.findings} for r in analysis.results}
+    found = _codes(path)
     if name not in ATTEMPTS:
         assert len(found) == 1, f"{name} should be one run, got {sorted(found)}"
     print(f"{name}: {found}")

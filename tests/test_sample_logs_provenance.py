@@ -130,7 +130,7 @@ def _resumed_new_lr(rows: Rows) -> bool:
 
 
 def _fresh_restart(rows: Rows) -> bool:
-    return [r["iter"] for r in rows] == [*range(1, 31), *range(1, 61)] and rows[30]["lr"] == 1e-8
+    return [r["iter"] for r in rows] == [*range(1, 36), *range(1, 61)] and rows[35]["lr"] == 1e-8
 
 
 def _warmup_never_ends(rows: Rows) -> bool:
@@ -186,7 +186,7 @@ EXPECTED: dict[str, Expected] = {
         ((2, 60), (62, 80)), interval=2, max_epochs=8, checkpoint="epoch_8.pth", val=False
     ),
     "mmengine_resume_new_lr": Expected(((1, 30), (21, 60))),
-    "mmengine_fresh_restart": Expected(((1, 30), (1, 60))),
+    "mmengine_fresh_restart": Expected(((1, 35), (1, 60))),
 }
 
 # The fault each sample is there to show, checked on the train lines of all its sessions in order.

@@ -83,7 +83,8 @@ class RunFolders:
     names: tuple[str, ...]
 
     def __call__(self, result: RunResult, index: int) -> None:
-        write_run(result, self.out / self.names[index])
+        # Named by the run's path: a place may hold several attempts, known only once read.
+        write_run(result, self.out / slug(result.run.path))
 
 
 def write_all(analysis: Analysis, out: Path) -> dict[str, Path]:

@@ -64,7 +64,23 @@ def render(analysis: Analysis, console: Console) -> None:
         console.print()
         for p in analysis.problems:
             console.print(f"[red]problem[/] {escape(p.path)}: {escape(p.message)}")
+    if analysis.not_analysed:
+        console.print()
+        console.print(not_analysed_line(analysis), style="dim")
     n = len(analysis.results)
     bad = sum(1 for r in analysis.results if r.findings)
     console.print()
     console.print(f"{n} run(s), {bad} with findings: {_counts(analysis.findings)}", style="bold")
+
+
+def not_analysed_line(analysis: Analysis) -> str:
+    """One line counting the sessions and files that hold no training run, by reason."""
+    counts: dict[str, int] = {}
+    for n in analysis.not_analysed:
+        reason = n.reason.split(":", 1)[0]
+        counts[reason] = counts.get(reason, 0) + 1
+    parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+    return escape(
+        f"not analysed: {len(analysis.not_analysed)} session(s) or file(s) with no training run "
+        f"({parts}); --format json lists them"
+    )

@@ -2,8 +2,9 @@
 config the session ran with, with the resume cause named), LR008 (a jump at a resume), and
 LR001's cause taken from the session that froze.
 
-Until the loader attaches each session's own config and kind (issue 11), the tests attach them
-by hand from each session's `vis_data/config.py`, as the loader will.
+The loader attaches each session's own config and kind; these tests attach them by hand from
+each session's `vis_data/config.py` as well, so that what a rule says is tested apart from how
+the sessions were read (tests/test_corpus.py checks the same samples end to end).
 """
 
 from __future__ import annotations
