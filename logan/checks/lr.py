@@ -440,6 +440,7 @@ LR005 = Rule(
     thresholds={
         "WARMUP_UNFINISHED_SHARE": WARMUP_UNFINISHED_SHARE,
         "WARMUP_MAX_SHARE": WARMUP_MAX_SHARE,
+        "WARMUP_CUT_SHORT": WARMUP_CUT_SHORT,
     },
 )
 
@@ -480,17 +481,14 @@ def warmup(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding
         return
     planned = _planned_length(run)
     configured = _configured_warmup_share(run)
-    if (planned and last < WARMUP_CUT_SHORT * planned) or (not planned and configured):
+    if (planned and last < lim["WARMUP_CUT_SHORT"] * planned) or (not planned and configured):
         # The run stopped (killed, crashed) before its planned end, or its length is known only
         # from the config: an unfinished warmup is then the run's end, not the warmup's fault.
         # Judge the configured warmup against the planned training instead.
-        if configured and configured[0] > WARMUP_MAX_SHARE:
+        if configured and configured[0] > lim["WARMUP_MAX_SHARE"]:
             share, end, total, unit = configured
-            yield Finding(
-                code="LR005",
-                name="warmup",
-                severity=Severity.WARNING,
-                message=f"the configured warmup takes {share:.0%} of the planned training (until "
+            yield LR005.finding(
+                f"the configured warmup takes {share:.0%} of the planned training (until "
                 f"{unit} {end:g} of {total:g}); the run stopped at step {last}",
                 step=first,
                 end_step=last,
