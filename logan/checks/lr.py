@@ -807,7 +807,8 @@ def steps_never_taken(run: Run) -> dict[str, Any] | None:
         total = int(length) if length == int(length) else length
         return {
             "message": f"{kind} milestones {shown} ({unit}) all lie at or past the end of "
-            f"training ({total} {unit}): the LR never decays and stays at {fmt(values[-1])}",
+            f"training ({total} {unit if total != 1 else unit[:-1]}): the LR never decays and "
+            f"stays at {fmt(values[-1])}",
             "hint": f"Scale the milestones to the training length: a recipe written for N {unit} "
             f"and trained for {total} needs each milestone multiplied by {total}/N (and `end` "
             "set to the training length).",
