@@ -40,6 +40,7 @@ def analyze_run(
 # Writes one run's output as soon as it is analysed: (result, index of the run in discovery order).
 Sink = Callable[[RunResult, int], None]
 
+
 def slim(result: RunResult) -> RunResult:
     """The same verdict without the heavy parts: the scalar table shrinks to the row that states
     the last step, the expected schedule to its landmarks. What `check` keeps per run, so that
@@ -99,6 +100,8 @@ def _analyze_spec(
             if sink is not None:
                 try:
                     sink(result, index)
+                except LoganError as exc:  # e.g. a link planted in --out: refused, said as it is
+                    result.errors.append(str(exc))
                 except Exception as exc:  # noqa: BLE001 - a report that fails costs the report
                     result.errors.append(
                         f"report could not be written ({type(exc).__name__}: {exc}); please report"

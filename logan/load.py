@@ -39,7 +39,7 @@ from logan.model import (
 )
 from logan.producers import by_name
 from logan.producers.interface import Producer, SessionFacts
-from logan.readers.base import ReadResult, empty_frame
+from logan.readers.base import ReadResult, checked, empty_frame
 
 # Facts about how values were printed: they describe a source's scalars, so they are taken only
 # from the source that gave the scalars.
@@ -71,7 +71,7 @@ def reader_for(kind: str) -> Callable[..., ReadResult]:
 def parse_config(source: Path | str) -> tuple[dict[str, Any] | None, str | None]:
     """A config file (or config text) as data, never executed; (None, None) when unreadable."""
     try:
-        from logan.schedule.config import MAX_CONFIG_CHARS, load_config
+        from logan.config import MAX_CONFIG_CHARS, load_config
 
         if isinstance(source, Path):
             if source.stat().st_size > 4 * MAX_CONFIG_CHARS:
@@ -87,7 +87,7 @@ def parse_config(source: Path | str) -> tuple[dict[str, Any] | None, str | None]
 def _read(producer: Producer, kind: str, path: Path, session: int, **kwargs: Any) -> ReadResult:
     """Read one file; an OS-level failure becomes a skip so the rest of the run is still read."""
     try:
-        result = producer.reader(kind)(path, session=session, **kwargs)
+        result = checked(producer.reader(kind)(path, session=session, **kwargs), path)
         if len(result.frame):
             result.frame = producer.adjust(kind, result.frame)
         return result
@@ -582,15 +582,6 @@ def _build_run(
         skipped=tuple(Skipped(printable(k.path), k.where, printable(k.reason)) for k in skipped),
         meta=meta,
     )
-
-
-def load(spec: RunSpec) -> Run:
-    """The newest attempt of a spec as one Run (see `load_all` for every attempt)."""
-    loaded = load_all(spec)
-    if not loaded.runs:
-        reasons = "; ".join(f"{p}: {r}" for p, r in loaded.unread[:SHOWN_REASONS])
-        raise UnreadableInput(printable(f"no training session ({reasons})"))
-    return loaded.runs[-1]
 
 
 def _zero_length(spec: RunSpec) -> list[Skipped]:

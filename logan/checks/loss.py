@@ -110,15 +110,15 @@ def amp_overflows(run: Run, limit: float) -> dict[str, Any] | None:
 
 @LS001
 def loss_nonfinite(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding]:
-    """The loss (or the gradient norm) became NaN or infinite.
+    """The loss (or the gradient norm, or the LR) became NaN or infinite.
 
-    What it does: finds the first logged step where `loss`, any `loss_*`/`*.loss*` tag or
-    `grad_norm` is NaN or +-inf, and reports the LR and grad_norm there and how many later points
-    are non-finite too. A non-finite `grad_norm` alone is a mixed-precision overflow, not a fault,
-    when the loss stays finite, the norm is finite again after each one and they are at most half
-    of the logged points: under fp16 with dynamic loss scaling (mmengine `AmpOptimWrapper`, torch
-    `GradScaler`, HF `fp16=True`) the scaler then skips that step and lowers the scale, as
-    designed. Overflow on most steps is reported: the scale is collapsing.
+    What it does: finds the first logged step where `loss`, any `loss_*`/`*.loss*` tag,
+    `grad_norm` or `lr` is NaN or +-inf, and reports the LR and grad_norm there and how many
+    later points are non-finite too. A non-finite `grad_norm` alone is a mixed-precision
+    overflow, not a fault, when the loss stays finite, the norm is finite again after each one and
+    they are at most half of the logged points: under fp16 with dynamic loss scaling (mmengine
+    `AmpOptimWrapper`, torch `GradScaler`, HF `fp16=True`) the scaler then skips that step and
+    lowers the scale, as designed. Overflow on most steps is reported: the scale is collapsing.
 
     Why it matters: once a loss is NaN the weights usually are too and the rest of the run is
     wasted. HF Trainer replaces non-finite losses in its logs by default
@@ -130,9 +130,10 @@ def loss_nonfinite(run: Run, expected: Expected | None, lim: Limits) -> Iterator
     How to fix: lower the LR or lengthen the warmup, clip gradients (`clip_grad=dict(max_norm=1)`),
     use bf16 or a loss scaler instead of plain fp16, and look for bad samples near that step.
     """
-    losses = _loss_tags(run)
-    has_grad = "grad_norm" in _tags(run)
-    first = _first_nonfinite(run, losses + (["grad_norm"] if has_grad else []))
+    # A non-finite LR is a fault of its own (the weights follow it), even when every LR check,
+    # which reads finite points only, sees a plausible schedule.
+    logged = _tags(run)
+    first = _first_nonfinite(run, _loss_tags(run) + [t for t in ("grad_norm", "lr") if t in logged])
     if first is None:
         return
     if first[1] == "grad_norm" and amp_overflows(run, lim["AMP_MAX_OVERFLOW_SHARE"]):
@@ -163,8 +164,8 @@ def loss_nonfinite(run: Run, expected: Expected | None, lim: Limits) -> Iterator
         evidence["loss_scaler"] = scaler
         evidence["overflow_share"] = share
     extra = [
-        f"lr {fmt(lr)}" if lr is not None else None,
-        f"grad_norm {fmt(grad)}" if grad is not None else None,
+        f"lr {fmt(lr)}" if lr is not None and tag != "lr" else None,
+        f"grad_norm {fmt(grad)}" if grad is not None and tag != "grad_norm" else None,
     ]
     context = "; ".join(x for x in extra if x)
     yield LS001.finding(
@@ -199,6 +200,10 @@ MAX_REPORTED_SPIKES = 5
 
 # Rows of sliding windows processed at once (bounds memory at CHUNK x SPIKE_WINDOW floats).
 CHUNK = 20_000
+# z-scores are computed on losses clipped to +-Z_CLIP: a loss of 1e150 is as far off as one of
+# 1e308 for any threshold, and below it medians (a mean of two values), differences and ratios
+# stay finite (at 1e308 they overflowed: wrong medians, and numpy warnings on stderr).
+Z_CLIP = 1e150
 
 
 # Losses near 1e308 overflow the differences and give inf/inf: those z-scores are NaN (no spike),
@@ -209,6 +214,7 @@ def _robust_z(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """z-score of each point against the median/MAD of the (up to) `window` points before it;
     NaN until `min_history` points exist. Vectorised over sliding windows, in chunks."""
+    values = np.clip(values, -Z_CLIP, Z_CLIP)
     n = len(values)
     med = np.full(n, np.nan)
     mad = np.full(n, np.nan)
@@ -271,9 +277,10 @@ def loss_spike(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Fin
         return
     steps = loss.index.to_numpy(dtype="int64")
     values = loss.to_numpy(dtype="float64")
-    z, med, scale = _robust_z(values, lim["SPIKE_WINDOW"], lim["SPIKE_MIN_HISTORY"])
+    clipped = np.clip(values, -Z_CLIP, Z_CLIP)  # for arithmetic; reports show `values`
+    z, med, scale = _robust_z(clipped, lim["SPIKE_WINDOW"], lim["SPIKE_MIN_HISTORY"])
     with np.errstate(invalid="ignore", divide="ignore"):
-        rel = (values - med) / np.abs(med)
+        rel = (clipped - med) / np.abs(med)
     hits = np.nonzero((z > lim["SPIKE_Z"]) & (rel > lim["SPIKE_MIN_REL"]))[0]
     if not len(hits):
         return
@@ -295,7 +302,7 @@ def loss_spike(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Fin
         base, sc = med[i], scale[i]
         rec: int | None = None
         for j in range(i + 1, len(values)):
-            if (values[j] - base) / sc <= lim["RECOVERED_Z"]:
+            if (clipped[j] - base) / sc <= lim["RECOVERED_Z"]:
                 rec = int(steps[j] - steps[i])
                 break
         # Only a grad_norm spike strictly before the loss spike says "optimizer first": mmengine

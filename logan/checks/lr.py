@@ -95,6 +95,8 @@ def lr_plateau(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Fin
         return  # never decayed: warmup then constant
     if value <= floor + lim["FLOOR_SHARE"] * (peak - floor):
         return  # sitting at the floor
+    if _configured_floor(expected, value, lr_tolerance(run.meta)):
+        return  # the config's own schedule settles at this LR (e.g. eta_min equal to the base LR)
     exp_start, exp_end = expected.at(p0), expected.at(last)
     if (
         exp_start - exp_end < lim["MIN_EXPECTED_DROP"] * peak
@@ -184,6 +186,19 @@ def plateau_cause(run: Run, expected: Expected, step: int) -> tuple[str | None, 
     if cause and "`end` is not set" in cause and not _lacks_end(config):
         return None, None
     return cause, fix
+
+
+def _configured_floor(expected: Expected, value: float, tol: tuple[float, float]) -> bool:
+    """Does the run's config, simulated, end its schedule at `value`? When the simulation did not
+    reproduce the log closely enough to be the expected schedule, the logs' guess is used, but a
+    plateau at the very LR the config settles at is what the config asked for, not a freeze."""
+    curve = expected.configured_curve
+    if expected.source != "logs" or curve is None or not len(curve[1]):
+        return False
+    end = float(curve[1][-1])
+    absolute, rel = tol
+    # float32 events and exact JSON alike: agree to a part in a million at least.
+    return abs(end - value) <= max(absolute, max(rel, 1e-6) * max(abs(end), abs(value)))
 
 
 # LR003 thresholds.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency, but never a ha
     orjson = None  # type: ignore[assignment]
 
 from logan.model import VAL_PREFIX, Skipped
-from logan.readers.base import ReadResult, build_frame
+from logan.readers.base import MAX_STEP, ReadResult, build_frame
 from logan.tags import canonical_tag
 
 # Keys that index a record rather than being scalars of their own.
@@ -31,10 +32,16 @@ _INDEX_KEYS = frozenset({"step", "iter", "epoch", "mode"})
 # iteration, a few KB for a validation line with many metrics): it is skipped unparsed, so that
 # a file that is one giant line costs its size in memory, not ten times that.
 MAX_LINE_BYTES = 1 << 20
-# Steps are stored as int64; a larger `step` is damage, not a training step.
-_MAX_STEP = 2**63 - 1
+# A larger `step` is damage, not a training step (float64, which parses it, holds integers exactly
+# only up to 2**53; from 2**63 the int64 cast would wrap): such lines are skipped and reported.
+_MAX_STEP = MAX_STEP
 # The largest integer float() converts without OverflowError (bigger ones read as infinite).
 _MAX_FLOAT_INT = int(sys.float_info.max)
+
+
+# Lines git writes around a merge conflict (a work_dir committed mid-merge): not records, not
+# damage. Both sides are read; the loader counts records that repeat once.
+_CONFLICT_MARKER = re.compile(rb"^(?:<{7} |={7}\s*$|>{7} )")
 
 
 def _parse_lines(raw: bytes, path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[Skipped]]:
@@ -50,7 +57,7 @@ def _parse_lines(raw: bytes, path: Path) -> tuple[list[tuple[int, dict[str, Any]
         if len(line) > MAX_LINE_BYTES:
             reason = f"line too long ({len(line):,} bytes): not parsed"
             skipped.append(Skipped(str(path), f"line {i + 1}", reason))
-        elif line.strip():
+        elif line.strip() and not _CONFLICT_MARKER.match(line):
             kept.append((i + 1, line))
     if orjson is not None:
         # orjson parses the whole file ~3x faster than json, but rejects mmengine's bare
