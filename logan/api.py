@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from logan.checks import Rule, overridden, run_checks, selected
+from logan.cache import Cache, is_current, lookup, store
+from logan.checks import Overrides, Rule, parse_overrides, run_checks, selected
 from logan.discover import RunSpec, discover
 from logan.errors import LoganError, NoRunsFound
 from logan.load import load_all
@@ -26,15 +27,18 @@ from logan.readers.base import empty_frame
 from logan.schedule.expected import build_expected
 
 
-def analyze_run(run: Run, rules: list[Rule] | None = None) -> RunResult:
-    """Expected schedule and checks for one already-loaded run."""
+def analyze_run(
+    run: Run, rules: list[Rule] | None = None, overrides: Overrides | None = None
+) -> RunResult:
+    """Expected schedule and checks for one already-loaded run (`overrides`: thresholds per rule
+    code, as `parse_overrides` returns them)."""
     errors: list[str] = []
     try:
         expected = build_expected(run)
     except Exception as exc:  # noqa: BLE001 - a bug here costs the expectation, not the run
         expected = None
         errors.append(f"expected schedule failed ({type(exc).__name__}: {exc}); please report")
-    findings = run_checks(run, expected, rules, errors)
+    findings = run_checks(run, expected, rules, errors, overrides)
     return RunResult(run=run, findings=findings, expected=expected, errors=errors)
 
 
@@ -43,8 +47,6 @@ Sink = Callable[[RunResult, int], None]
 
 # The table of every slimmed run: one shared, empty, already categorical (no copy per run).
 _NO_SCALARS = empty_frame().astype({"tag": "category"})
-# Keys of Expected.extra that are small (kept by `slim`); the rest are per-iteration curves.
-_SMALL_EXTRA = ("schedule_match", "cause", "fix")
 
 
 def slim(result: RunResult) -> RunResult:
@@ -60,7 +62,11 @@ def slim(result: RunResult) -> RunResult:
             expected,
             steps=expected.steps[-1:],
             values=expected.values[-1:],
-            extra={k: v for k, v in expected.extra.items() if k in _SMALL_EXTRA},
+            # the per-iteration parts; the landmarks, match, cause and fix stay
+            simulation=None,
+            simulation_extended=None,
+            configured_curve=None,
+            intended_curve=None,
         )
     return dataclasses.replace(result, run=small_run, expected=expected)
 
@@ -78,7 +84,31 @@ class SpecOutcome:
 def _analyze_spec(
     spec: RunSpec,
     rules: list[Rule] | None,
-    limits: Mapping[str, float] | None = None,
+    limits: Overrides | None = None,
+    index: int = 0,
+    sink: Sink | None = None,
+    keep_scalars: bool = True,
+    cache: Cache | None = None,
+) -> SpecOutcome:
+    """`_analyze_place`, answered from `cache` (slim results only) when the place is unchanged
+    and the sink's output for it is current; a clean fresh outcome is stored."""
+    use = cache if not keep_scalars else None
+    codes = [r.code for r in (rules if rules is not None else selected())]
+    key, hit = lookup(use, spec, codes, limits or {})
+    if isinstance(hit, SpecOutcome):
+        paths = [r.run.path for r in hit.results]
+        if sink is None or is_current(sink, paths, key):
+            return hit
+    outcome = _analyze_place(spec, rules, limits, index, sink, keep_scalars)
+    if not outcome.problems and not any(r.errors for r in outcome.results):
+        store(use, key, outcome, sink, [r.run.path for r in outcome.results])
+    return outcome
+
+
+def _analyze_place(
+    spec: RunSpec,
+    rules: list[Rule] | None,
+    limits: Overrides | None = None,
     index: int = 0,
     sink: Sink | None = None,
     keep_scalars: bool = True,
@@ -97,8 +127,7 @@ def _analyze_spec(
     outcome.not_analysed.extend(NotAnalysed(p, r) for p, r in loaded.unread)
     for run in loaded.runs:
         try:
-            with overridden(limits or {}):
-                result = analyze_run(run, rules)
+            result = analyze_run(run, rules, limits)
             if sink is not None:
                 try:
                     sink(result, index)
@@ -132,6 +161,7 @@ def analyze(
     thresholds: Mapping[str, float] | None = None,
     sink: Callable[[list[str]], Sink] | None = None,
     keep_scalars: bool = True,
+    cache: Cache | None = None,
 ) -> Analysis:
     """Find every run under `paths`, read it, and check it.
 
@@ -141,16 +171,16 @@ def analyze(
     overrides rule constants, e.g. {"LS002.SPIKE_Z": 6}. `sink(run_paths)` is called once with
     the paths of the runs found and returns a per-run callback `(result, index)`, called with
     each full result as soon as it is ready (in the worker process with `jobs > 1`, so it must
-    pickle); `keep_scalars=False` keeps only a slim result per run (see `slim`).
+    pickle); `keep_scalars=False` keeps only a slim result per run (see `slim`), and then a
+    `cache` (logan.cache.Cache) answers unchanged places from their stored outcome.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     found = discover(list(paths))
     problems = [Problem(p, m) for p, m in found.problems]
     rules = selected(select, ignore)
-    limits = dict(thresholds or {})
-    with overridden(limits):
-        pass  # validate the names up front: a typo is a usage error, not a per-run problem
+    # Validated up front: a typo is a usage error, not a per-run problem.
+    limits = parse_overrides(thresholds or {})
     specs = found.runs
     per_run = sink([s.display for s in specs]) if sink is not None else None
     outcomes: Iterable[SpecOutcome]
@@ -160,13 +190,16 @@ def analyze(
         pool = ProcessPoolExecutor(max_workers=jobs)
         outcomes = _in_order(
             pool,
-            ((spec, rules, limits, i, per_run, keep_scalars) for i, spec in enumerate(specs)),
+            (
+                (spec, rules, limits, i, per_run, keep_scalars, cache)
+                for i, spec in enumerate(specs)
+            ),
             window=4 * jobs,
         )
     else:
         pool = None
         outcomes = (
-            _analyze_spec(spec, rules, limits, i, per_run, keep_scalars)
+            _analyze_spec(spec, rules, limits, i, per_run, keep_scalars, cache)
             for i, spec in enumerate(specs)
         )
     results: list[RunResult] = []

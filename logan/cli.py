@@ -103,6 +103,7 @@ def _analyze(
     jobs: int = 1,
     thresholds: dict[str, float] | None = None,
     out: Path | None = None,
+    cache: bool = False,
 ) -> Analysis:
     """Run the library with a progress bar on stderr (terminal only, never with --quiet)."""
     from logan.api import analyze
@@ -113,6 +114,10 @@ def _analyze(
     kwargs: dict[str, Any] = dict(
         select=select, ignore=ignore, jobs=jobs, thresholds=thresholds, keep_scalars=False
     )
+    if cache:
+        from logan.cache import Cache
+
+        kwargs["cache"] = Cache.default()
     if out is not None:
         # Each run's report is written as soon as it is analysed (by the worker with --jobs).
         from logan.report.files import RunFolders, folder_names
@@ -199,6 +204,12 @@ def check(
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyse runs in N processes.")] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache", help="Analyse every run again (no .logan_cache/ or $LOGAN_CACHE_DIR)."
+        ),
+    ] = False,
 ) -> None:
     """Find runs under PATHS, check their LR schedule and loss, and report.
 
@@ -234,6 +245,7 @@ def check(
         jobs,
         limits,
         out,
+        cache=not no_cache,
     )
     if not analysis.results:
         if analysis.problems:
@@ -327,9 +339,12 @@ def rules(
 
     Example: logan rules LR001
     """
-    from logan.checks import registry
+    from logan._lazy import deferred
 
-    reg = registry()
+    with deferred("numpy", "pandas"):  # listing rules runs no check: no numpy, no pandas
+        from logan.checks import registry
+
+        reg = registry()
     if code:
         rule = reg.get(code.upper())
         if rule is None:
