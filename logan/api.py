@@ -93,16 +93,29 @@ def _analyze_spec(
     """`_analyze_place`, answered from `cache` (slim results only) when the place is unchanged
     and the sink's output for it is current; a clean fresh outcome is stored."""
     use = cache if not keep_scalars else None
-    codes = [r.code for r in (rules if rules is not None else selected())]
-    key, hit = lookup(use, spec, codes, limits or {})
-    if isinstance(hit, SpecOutcome):
-        paths = [r.run.path for r in hit.results]
-        if sink is None or is_current(sink, paths, key):
-            return hit
+    key, hit = _cached(spec, rules, limits, sink, use)
+    if hit is not None:
+        return hit
     outcome = _analyze_place(spec, rules, limits, index, sink, keep_scalars)
     if not outcome.problems and not any(r.errors for r in outcome.results):
         store(use, key, outcome, sink, [r.run.path for r in outcome.results])
     return outcome
+
+
+def _cached(
+    spec: RunSpec,
+    rules: list[Rule] | None,
+    limits: Mapping[str, float] | None,
+    sink: Sink | None,
+    cache: Cache | None,
+) -> tuple[str | None, SpecOutcome | None]:
+    """(cache key, the stored outcome when it and the sink's output for it are current)."""
+    codes = [r.code for r in (rules if rules is not None else selected())]
+    key, hit = lookup(cache, spec, codes, limits or {})
+    if isinstance(hit, SpecOutcome):
+        if sink is None or is_current(sink, [r.run.path for r in hit.results], key):
+            return key, hit
+    return key, None
 
 
 def _analyze_place(
@@ -183,25 +196,27 @@ def analyze(
     limits = parse_overrides(thresholds or {})
     specs = found.runs
     per_run = sink([s.display for s in specs]) if sink is not None else None
-    outcomes: Iterable[SpecOutcome]
-    if jobs > 1 and len(specs) > 1:
+    # Unchanged places are answered here: only the others go to the workers.
+    use = cache if not keep_scalars else None
+    hits = {i: _cached(spec, rules, limits, per_run, use)[1] for i, spec in enumerate(specs)}
+    todo = [i for i, hit in hits.items() if hit is None]
+    fresh: Iterable[SpecOutcome]
+    if jobs > 1 and len(todo) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(max_workers=jobs)
-        outcomes = _in_order(
+        fresh = _in_order(
             pool,
-            (
-                (spec, rules, limits, i, per_run, keep_scalars, cache)
-                for i, spec in enumerate(specs)
-            ),
+            ((specs[i], rules, limits, i, per_run, keep_scalars, cache) for i in todo),
             window=4 * jobs,
         )
     else:
         pool = None
-        outcomes = (
-            _analyze_spec(spec, rules, limits, i, per_run, keep_scalars, cache)
-            for i, spec in enumerate(specs)
+        fresh = (
+            _analyze_spec(specs[i], rules, limits, i, per_run, keep_scalars, cache) for i in todo
         )
+    fresh_iter = iter(fresh)
+    outcomes = (hits[i] or next(fresh_iter) for i in range(len(specs)))
     results: list[RunResult] = []
     not_analysed = [NotAnalysed(p, m) for p, m in found.unread]
     try:
