@@ -8,6 +8,7 @@ the number of runs beyond their (small) findings.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
@@ -54,14 +55,22 @@ def slim(result: RunResult) -> RunResult:
     step, tags), the expected schedule shrinks to its landmarks. What `check` keeps per run, so
     that memory does not grow with the number of runs beyond their findings."""
     run = result.run
-    summary = RunSummary(last_step=run.last_step, tags=tuple(run.tags()))
-    small_run = dataclasses.replace(run, scalars=_NO_SCALARS, summary=summary)
+    # Tag names repeat across thousands of runs: one string each, shared.
+    summary = RunSummary(last_step=run.last_step, tags=tuple(sys.intern(t) for t in run.tags()))
+    # Each session's config and the config text are for the checks and the per-run report (both
+    # done by now): a slim run keeps neither.
+    sessions = tuple(dataclasses.replace(s, config=None) for s in run.sessions)
+    meta = {k: v for k, v in run.meta.items() if k not in ("config_text", "hf_args_text")}
+    small_run = dataclasses.replace(
+        run, scalars=_NO_SCALARS, summary=summary, sessions=sessions, meta=meta
+    )
     expected = result.expected
     if expected is not None:
         expected = dataclasses.replace(
             expected,
-            steps=expected.steps[-1:],
-            values=expected.values[-1:],
+            # copies: a slice would keep the whole curve alive through its base array
+            steps=expected.steps[-1:].copy(),
+            values=expected.values[-1:].copy(),
             # the per-iteration parts; the landmarks, match, cause and fix stay
             simulation=None,
             simulation_extended=None,
