@@ -8,55 +8,74 @@ the number of runs beyond their (small) findings.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from logan.cache import Cache, is_current, lookup, store
-from logan.checks import Rule, overridden, run_checks, selected
+from logan.checks import Overrides, Rule, parse_overrides, run_checks, selected
 from logan.discover import RunSpec, discover
 from logan.errors import LoganError, NoRunsFound
 from logan.load import load_all
-from logan.model import Analysis, NotAnalysed, Problem, Run, RunResult
+from logan.model import Analysis, NotAnalysed, Problem, Run, RunResult, RunSummary
+from logan.readers.base import empty_frame
 from logan.schedule.expected import build_expected
 
 
-def analyze_run(run: Run, rules: list[Rule] | None = None) -> RunResult:
-    """Expected schedule and checks for one already-loaded run."""
+def analyze_run(
+    run: Run, rules: list[Rule] | None = None, overrides: Overrides | None = None
+) -> RunResult:
+    """Expected schedule and checks for one already-loaded run (`overrides`: thresholds per rule
+    code, as `parse_overrides` returns them)."""
     errors: list[str] = []
     try:
         expected = build_expected(run)
     except Exception as exc:  # noqa: BLE001 - a bug here costs the expectation, not the run
         expected = None
         errors.append(f"expected schedule failed ({type(exc).__name__}: {exc}); please report")
-    findings = run_checks(run, expected, rules, errors)
+    findings = run_checks(run, expected, rules, errors, overrides)
     return RunResult(run=run, findings=findings, expected=expected, errors=errors)
 
 
 # Writes one run's output as soon as it is analysed: (result, index of the run in discovery order).
 Sink = Callable[[RunResult, int], None]
 
-# Keys of Expected.extra that are small (kept by `slim`); the rest are per-iteration curves.
-_SMALL_EXTRA = ("schedule_match", "cause", "fix")
+# The table of every slimmed run: one shared, empty, already categorical (no copy per run).
+_NO_SCALARS = empty_frame().astype({"tag": "category"})
 
 
 def slim(result: RunResult) -> RunResult:
-    """The same verdict without the heavy parts: the scalar table shrinks to the row that states
-    the last step, the expected schedule to its landmarks. What `check` keeps per run, so that
-    memory does not grow with the number of runs."""
+    """The same verdict without the heavy parts: the scalar table gives way to a summary (last
+    step, tags), the expected schedule shrinks to its landmarks. What `check` keeps per run, so
+    that memory does not grow with the number of runs beyond their findings."""
     run = result.run
-    train = run.train_scalars()
-    keep = train.loc[[train["step"].idxmax()]] if len(train) else run.scalars.iloc[:1]
-    small_run = dataclasses.replace(run, scalars=keep.reset_index(drop=True))
+    # Tag names repeat across thousands of runs: one string each, shared.
+    summary = RunSummary(last_step=run.last_step, tags=tuple(sys.intern(t) for t in run.tags()))
+    # Each session's config and the config text are for the checks and the per-run report (both
+    # done by now): a slim run keeps neither.
+    sessions = tuple(dataclasses.replace(s, config=None) for s in run.sessions)
+    meta = {k: v for k, v in run.meta.items() if k not in ("config_text", "hf_args_text")}
+    small_run = dataclasses.replace(
+        run, scalars=_NO_SCALARS, summary=summary, sessions=sessions, meta=meta
+    )
     expected = result.expected
     if expected is not None:
         expected = dataclasses.replace(
             expected,
-            steps=expected.steps[-1:],
-            values=expected.values[-1:],
-            extra={k: v for k, v in expected.extra.items() if k in _SMALL_EXTRA},
+            # copies: a slice would keep the whole curve alive through its base array
+            steps=expected.steps[-1:].copy(),
+            values=expected.values[-1:].copy(),
+            # the per-iteration parts; the landmarks, match, cause and fix stay
+            simulation=None,
+            simulation_extended=None,
+            configured_curve=None,
+            intended_curve=None,
         )
     return dataclasses.replace(result, run=small_run, expected=expected)
 
@@ -74,7 +93,7 @@ class SpecOutcome:
 def _analyze_spec(
     spec: RunSpec,
     rules: list[Rule] | None,
-    limits: Mapping[str, float] | None = None,
+    limits: Overrides | None = None,
     index: int = 0,
     sink: Sink | None = None,
     keep_scalars: bool = True,
@@ -111,7 +130,7 @@ def _cached(
 def _analyze_place(
     spec: RunSpec,
     rules: list[Rule] | None,
-    limits: Mapping[str, float] | None = None,
+    limits: Overrides | None = None,
     index: int = 0,
     sink: Sink | None = None,
     keep_scalars: bool = True,
@@ -130,8 +149,7 @@ def _analyze_place(
     outcome.not_analysed.extend(NotAnalysed(p, r) for p, r in loaded.unread)
     for run in loaded.runs:
         try:
-            with overridden(limits or {}):
-                result = analyze_run(run, rules)
+            result = analyze_run(run, rules, limits)
             if sink is not None:
                 try:
                     sink(result, index)
@@ -183,9 +201,8 @@ def analyze(
     found = discover(list(paths))
     problems = [Problem(p, m) for p, m in found.problems]
     rules = selected(select, ignore)
-    limits = dict(thresholds or {})
-    with overridden(limits):
-        pass  # validate the names up front: a typo is a usage error, not a per-run problem
+    # Validated up front: a typo is a usage error, not a per-run problem.
+    limits = parse_overrides(thresholds or {})
     specs = found.runs
     per_run = sink([s.display for s in specs]) if sink is not None else None
     # Unchanged places are answered here: only the others go to the workers.
@@ -197,17 +214,10 @@ def analyze(
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(max_workers=jobs)
-        n = len(todo)
-        fresh = pool.map(
-            _analyze_spec,
-            [specs[i] for i in todo],
-            [rules] * n,
-            [limits] * n,
-            todo,
-            [per_run] * n,
-            [keep_scalars] * n,
-            [cache] * n,
-            chunksize=1,
+        fresh = _in_order(
+            pool,
+            ((specs[i], rules, limits, i, per_run, keep_scalars, cache) for i in todo),
+            window=4 * jobs,
         )
     else:
         pool = None
@@ -231,6 +241,21 @@ def analyze(
         if pool is not None:
             pool.shutdown()
     return Analysis(results=results, problems=problems, not_analysed=not_analysed)
+
+
+def _in_order(
+    pool: Executor, calls: Iterator[tuple[Any, ...]], window: int
+) -> Iterator[SpecOutcome]:
+    """`_analyze_spec` over `calls` in the pool, results in order, with at most `window` runs
+    submitted ahead: `Executor.map` submits every run at once (200,000 pending futures and their
+    arguments before the first result)."""
+    pending: deque[Future[SpecOutcome]] = deque()
+    for args in calls:
+        pending.append(pool.submit(_analyze_spec, *args))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def load_run(path: str | Path) -> Run:

@@ -84,7 +84,18 @@ def _beside(folders: Iterable[Path]) -> list[list[Any]]:
     return out
 
 
-def run_key(spec: Any, rules: Iterable[str], thresholds: Mapping[str, float]) -> str:
+def _flat_thresholds(thresholds: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """("LS002.SPIKE_Z", 6.0) pairs from {"LS002": {"SPIKE_Z": 6}} or {"LS002.SPIKE_Z": 6}."""
+    out = []
+    for key, value in thresholds.items():
+        if isinstance(value, Mapping):
+            out.extend((f"{key}.{name}", float(v)) for name, v in value.items())
+        else:
+            out.append((str(key), float(value)))
+    return out
+
+
+def run_key(spec: Any, rules: Iterable[str], thresholds: Mapping[str, Any]) -> str:
     """The cache key of one run under the given rule codes and threshold overrides."""
     files = spec_files(spec)
     doc = {
@@ -93,7 +104,7 @@ def run_key(spec: Any, rules: Iterable[str], thresholds: Mapping[str, float]) ->
         "files": [[role, *_stat(path)] for role, path in files],
         "beside": _beside(path.parent for _, path in files),
         "rules": sorted(rules),
-        "thresholds": sorted((str(k), float(v)) for k, v in thresholds.items()),
+        "thresholds": sorted(_flat_thresholds(thresholds)),
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
@@ -177,7 +188,7 @@ class Cache:
 
 
 def lookup(
-    cache: Cache | None, spec: Any, rules: Iterable[str], thresholds: Mapping[str, float]
+    cache: Cache | None, spec: Any, rules: Iterable[str], thresholds: Mapping[str, Any]
 ) -> tuple[str | None, Any | None]:
     """(key, stored value) for one run spec; (None, None) without a cache or on any error."""
     if cache is None:

@@ -178,7 +178,7 @@ def run_body(
     ]
     parts += [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows]
     parts.append("</table>")
-    if run.train_scalars().empty:
+    if run.last_step is None:  # no training rows (also known to a slimmed run)
         parts.append('<p class="muted">No training scalars were found in this run.</p>')
     anchors = [f"{anchor_prefix}{f.code}-{i}" for i, f in enumerate(result.findings)]
     if not result.findings:
