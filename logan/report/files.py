@@ -1,7 +1,10 @@
 """Write report folders: one sub-folder per run (report.md, report.json, PNGs) and an index.
 
-Output names are derived from run paths but sanitised, so nothing is ever written outside `--out`
-whatever a run folder is called (`../`, absolute paths, very long names).
+Output names are derived from each run's path relative to the argument it was found under, short
+and stable ('xt_buggy_e3', not 'work__steering__...__xt_buggy_e3-87d6142f'); letters of any script
+stay readable (a Chinese folder name keeps its characters), everything else is sanitised, so
+nothing is ever written outside `--out` whatever a run folder is called (`../`, absolute paths,
+very long names).
 """
 
 from __future__ import annotations
@@ -9,33 +12,41 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from logan.model import Analysis, RunResult
 from logan.report import html, markdown, plots
+from logan.report.common import relative_to_given, worst_first
 from logan.report.serialize import SCHEMA, analysis_dict, run_dict
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# Word characters of any script are kept (\w is Unicode-aware); separators, punctuation, control
+# and format characters are not. ASCII-only names are what a shell user types most easily, but a
+# run called `实验_buggy` must not become `buggy-dd082f3c`.
+_UNSAFE = re.compile(r"[^\w.-]+")
 MAX_NAME = 80
 
 
 def slug(path: str) -> str:
     """A safe, readable, unique folder name for a run path."""
     parts = [p for p in re.split(r"[\\/]+", path) if p not in ("", ".", "..")]
-    base = _UNSAFE.sub("_", "__".join(parts)).strip("._") or "run"
+    base = _UNSAFE.sub("_", "__".join(parts)).strip("._-") or "run"
     if len(base) > MAX_NAME or base != "__".join(parts):
         digest = hashlib.sha1(path.encode("utf-8", "replace")).hexdigest()[:8]
         base = f"{base[: MAX_NAME - 9]}-{digest}"
     return base
 
 
-def write_run(result: RunResult, folder: Path) -> dict[str, Path]:
-    """Write one run's report into `folder`; returns the files written."""
+def write_run(
+    result: RunResult, folder: Path, *, name: str | None = None, image_base_url: str | None = None
+) -> dict[str, Path]:
+    """Write one run's report into `folder`; returns the files written. `name` is how the
+    reports call the run (default: its path); `image_base_url` where its PNGs will be hosted."""
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     links: dict[str, str] = {}
-    for name, build in (
+    for key, build in (
         ("lr", plots.lr_figure),
         ("loss", plots.loss_figure),
         ("scalars", plots.scalars_figure),
@@ -43,16 +54,17 @@ def write_run(result: RunResult, folder: Path) -> dict[str, Path]:
         fig = build(result)
         if fig is None:
             continue
-        target = folder / f"{name}.png"
+        target = folder / f"{key}.png"
         plots.save(fig, target)
-        written[name] = target
-        links[name] = target.name
+        written[key] = target
+        links[key] = target.name
     md = folder / "report.md"
-    md.write_text(markdown.run_markdown(result, links), encoding="utf-8")
+    text = markdown.run_markdown(result, links, name=name, image_base_url=image_base_url)
+    md.write_text(text, encoding="utf-8")
     written["markdown"] = md
-    images = {name: written[name] for name in links}
+    images = {key: written[key] for key in links}
     page = folder / "report.html"
-    page.write_text(html.run_html(result, images), encoding="utf-8")
+    page.write_text(html.run_html(result, images, name=name), encoding="utf-8")
     written["html"] = page
     js = folder / "report.json"
     doc = analysis_dict(Analysis([result], []))
@@ -61,12 +73,13 @@ def write_run(result: RunResult, folder: Path) -> dict[str, Path]:
     return written
 
 
-def folder_names(paths: list[str]) -> list[str]:
-    """One unique, safe folder name per run path, in order."""
+def folder_names(paths: list[str], given: Sequence[str] = ()) -> list[str]:
+    """One unique, safe folder name per run path, in order: from the path relative to the
+    argument in `given` it was found under (the path itself when `given` is empty)."""
     used: set[str] = set()
     names = []
     for path in paths:
-        name = slug(path)
+        name = slug(relative_to_given(path, given) if given else path)
         while name in used:
             name += "_"
         used.add(name)
@@ -81,28 +94,64 @@ class RunFolders:
 
     out: Path
     names: tuple[str, ...]
+    given: tuple[str, ...] = ()
+    image_base_url: str | None = None
 
     def __call__(self, result: RunResult, index: int) -> None:
-        write_run(result, self.out / self.names[index])
+        name = self.names[index]
+        write_run(
+            result,
+            self.out / name,
+            name=relative_to_given(result.run.path, self.given) if self.given else None,
+            image_base_url=markdown.image_url(self.image_base_url, name)
+            if self.image_base_url
+            else None,
+        )
 
 
-def write_all(analysis: Analysis, out: Path) -> dict[str, Path]:
+@dataclass
+class ReportTree:
+    """`check --out`: hands `analyze` a per-run writer (see RunFolders) and remembers the folder
+    each run got, so that the index written at the end links them."""
+
+    out: Path
+    given: tuple[str, ...] = ()
+    image_base_url: str | None = None
+    folders: dict[str, str] = field(default_factory=dict)
+
+    def sink(self, run_paths: list[str]) -> RunFolders:
+        names = tuple(folder_names(run_paths, self.given))
+        self.folders.update(zip(run_paths, names, strict=True))
+        return RunFolders(self.out, names, self.given, self.image_base_url)
+
+    def write_index(self, analysis: Analysis) -> dict[str, Path]:
+        names = [self.folders[r.run.path] for r in analysis.results]
+        return write_index(analysis, self.out, names)
+
+
+def write_all(
+    analysis: Analysis, out: Path, given: Sequence[str] = (), image_base_url: str | None = None
+) -> dict[str, Path]:
     """One folder per run plus index.md and an all-runs report.json in `out`."""
     out.mkdir(parents=True, exist_ok=True)
-    names = folder_names([r.run.path for r in analysis.results])
-    for result, name in zip(analysis.results, names, strict=True):
-        write_run(result, out / name)
-    return write_index(analysis, out, names)
+    tree = ReportTree(out, tuple(map(str, given)), image_base_url)
+    per_run = tree.sink([r.run.path for r in analysis.results])
+    for i, result in enumerate(analysis.results):
+        per_run(result, i)
+    return tree.write_index(analysis)
 
 
 def write_index(analysis: Analysis, out: Path, names: list[str]) -> dict[str, Path]:
-    """index.md, index.html and the all-runs report.json, linking each run's folder."""
+    """index.md, index.html and the all-runs report.json, linking each run's folder (the index
+    names runs by their whole path: two arguments may each hold a `version_0`)."""
     out.mkdir(parents=True, exist_ok=True)
     links = {i: f"{name}/report.md" for i, name in enumerate(names)}
-    (out / "index.md").write_text(markdown.index_markdown(analysis, links), encoding="utf-8")
+    text = markdown.index_markdown(analysis, links)
+    (out / "index.md").write_text(text, encoding="utf-8")
     html_links = {i: link.replace("report.md", "report.html") for i, link in links.items()}
-    order = markdown.worst_first(analysis)
-    (out / "index.html").write_text(html.index_html(analysis, html_links, order), encoding="utf-8")
+    order = worst_first(analysis)
+    page = html.index_html(analysis, html_links, order)
+    (out / "index.html").write_text(page, encoding="utf-8")
     doc = analysis_dict(analysis)
     assert doc["schema"] == SCHEMA
     (out / "report.json").write_text(
@@ -112,6 +161,7 @@ def write_index(analysis: Analysis, out: Path, names: list[str]) -> dict[str, Pa
 
 
 __all__ = [
+    "ReportTree",
     "RunFolders",
     "folder_names",
     "slug",
