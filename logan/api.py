@@ -175,4 +175,6 @@ def read_scalars(path: str | Path, tags: Iterable[str] | None = None) -> pd.Data
     table = load_run(path).scalars
     if tags is not None:
         table = table[table["tag"].isin(list(tags))].reset_index(drop=True)
+        # Only the tags asked for remain as categories (`table.tag.cat.categories`, groupby).
+        table["tag"] = table["tag"].cat.remove_unused_categories()
     return table

@@ -22,7 +22,7 @@ MMENGINE_WINDOW = 10
 
 
 def _loss_tags(run: Run) -> list[str]:
-    tags = [t for t in run.tags() if is_loss_tag(t)]
+    tags = [t for t in run.tags if is_loss_tag(t)]
     return sorted(tags, key=lambda t: (t != "loss", t))
 
 
@@ -51,7 +51,7 @@ def loss_nonfinite(run: Run, expected: object) -> Iterator[Finding]:
     How to fix: lower the LR or lengthen the warmup, clip gradients (`clip_grad=dict(max_norm=1)`),
     use bf16 or a loss scaler instead of plain fp16, and look for bad samples near that step.
     """
-    candidates = _loss_tags(run) + (["grad_norm"] if "grad_norm" in run.tags() else [])
+    candidates = _loss_tags(run) + (["grad_norm"] if "grad_norm" in run.tags else [])
     first: tuple[int, str, float, int] | None = None
     for tag in candidates:
         s = run.series(tag)

@@ -94,8 +94,10 @@ def _print_trimmed(console: Console, renderable: Table) -> None:
     """A rich table without the spaces it pads its last column with."""
     with console.capture() as captured:
         console.print(renderable)
-    text = "\n".join(line.rstrip() for line in captured.get().splitlines())
-    console.file.write(text + "\n")
+    for line in captured.get().splitlines():
+        row = Text.from_ansi(line)
+        row.rstrip()
+        console.print(row, soft_wrap=True, highlight=False)
 
 
 def render(analysis: Analysis, console: Console) -> None:

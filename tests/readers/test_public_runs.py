@@ -37,7 +37,7 @@ def test_validation_only_mmcv_run_is_no_training_scalars_not_an_error():
     (result,) = analysis.results
     assert result.run.train_scalars().empty
     assert result.findings == []
-    assert any(t.startswith("val/") for t in result.run.tags())
+    assert any(t.startswith("val/") for t in result.run.tags)
 
 
 @pytest.mark.parametrize(
