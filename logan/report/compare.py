@@ -15,17 +15,17 @@ from logan.report import html, markdown, plots
 
 def overlay_figure(results: list[RunResult], tag: str, ylabel: str) -> Figure | None:
     """One line per run for `tag` (the loss smoothed with a rolling median)."""
-    fig = plots._figure()
+    fig = plots.new_figure()
     ax = fig.add_subplot()
     drawn = 0
     for r in results:
         s = r.run.series(tag)
-        s = plots._finite(s)
+        s = plots.finite(s)
         if s.empty:
             continue
         if tag != "lr" and len(s) >= 5:
             s = plots.smooth(s)
-        ax.plot(s.index, s.to_numpy(), lw=1.5, label=plots.plain(plots._short(r.run.path, 50)))
+        ax.plot(s.index, s.to_numpy(), lw=1.5, label=plots.plain(plots.shorten(r.run.path, 50)))
         drawn += 1
     if not drawn:
         return None
@@ -38,8 +38,8 @@ def overlay_figure(results: list[RunResult], tag: str, ylabel: str) -> Figure | 
     if scale != "linear":
         ax.set_yscale(scale)
     else:
-        ax.yaxis.set_major_formatter(FuncFormatter(plots._tick))
-    plots._legend(fig, [ax])
+        ax.yaxis.set_major_formatter(FuncFormatter(plots.tick_label))
+    plots.legend_below(fig, [ax])
     return fig
 
 
@@ -79,7 +79,7 @@ def write_compare(results: list[RunResult], out: Path) -> dict[str, Path]:
         body += [f'<td class="{have.get(c, "")}">{html.esc(have.get(c, ""))}</td>' for c in codes]
         body.append("</tr>")
     body.append("</table>")
-    body += [html._image(p, name) for name, p in images.items()]
+    body += [html.image(p, name) for name, p in images.items()]
     for k, r in enumerate(results):
         body.append(html.run_body(r, {}, level=2, anchor_prefix=f"run{k}-"))
     (out / "compare.html").write_text(html.page("logan compare", "\n".join(body)), encoding="utf-8")

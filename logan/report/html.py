@@ -99,7 +99,8 @@ def _diff(text: str) -> str:
     return "<pre>" + "\n".join(lines) + "</pre>"
 
 
-def _image(path: Path, alt: str) -> str:
+def image(path: Path, alt: str) -> str:
+    """A PNG embedded as a data URI, with its caption."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     title = PLOT_TITLES.get(alt, alt)
     return (
@@ -213,7 +214,7 @@ def run_body(
             parts += _finding(f, a)
     if images:
         parts.append("<h2>Plots</h2>")
-        parts += [_image(p, name) for name, p in images.items()]
+        parts += [image(p, name) for name, p in images.items()]
     return "\n".join(parts)
 
 

@@ -540,3 +540,12 @@ def font_families(installed: frozenset[str] | None = None) -> tuple[str, ...]:
     default = [f for f in rcParams["font.sans-serif"] if f in installed][:1] or ["DejaVu Sans"]
     cjk = [name for name in CJK_FONTS if name in installed][:1]
     return (*default, *cjk)
+
+
+# Public names for the other drawings in report/ (compare, the schedule preview), so that they
+# draw in the same style without reaching for this module's private helpers.
+new_figure = _figure
+finite = _finite
+shorten = _short
+tick_label = _tick
+legend_below = _legend

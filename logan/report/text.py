@@ -59,14 +59,14 @@ def _table(analysis: Analysis, order: list[int], width: int) -> tuple[Table, boo
     return table, any(row[3] == "?" for row in rows)
 
 
-def _hanging(console: Console, head: Text, body: Text) -> None:
+def _hanging(console: Console, head: Text, body: Text, indent: int = INDENT) -> None:
     """`body` wrapped at word boundaries to the console's width, the first line after `head`,
     the others indented under it (no trailing spaces, so copied output stays clean)."""
-    lines = body.wrap(console, max(MIN_PATH, console.width - INDENT))
+    lines = body.wrap(console, max(MIN_PATH, console.width - indent))
     out = Text()
     for k, line in enumerate(lines):
         line.rstrip()
-        out.append_text(head if k == 0 else Text(" " * INDENT))
+        out.append_text(head if k == 0 else Text(" " * indent))
         out.append_text(line)
         if k < len(lines) - 1:
             out.append("\n")
@@ -107,7 +107,7 @@ def render(analysis: Analysis, console: Console) -> None:
     table, unknown_epochs = _table(analysis, order, console.width)
     _print_trimmed(console, table)
     if unknown_epochs:
-        console.print(Text(EPOCHS_UNKNOWN, style="dim"))
+        _hanging(console, Text(), Text(EPOCHS_UNKNOWN, style="dim"), indent=0)
     for i in order:
         r = analysis.results[i]
         if not r.findings:
