@@ -325,7 +325,11 @@ def check(
         typer.echo(f"logan: {line}" if reporter.machine else line, err=reporter.machine)
     empty = _empty_arguments(paths, analysis)
     if empty:
-        typer.echo(f"logan: nothing readable under {', '.join(empty)}; exit code 2", err=True)
+        # Said once per argument: a problem line may already name it ("no such file ...").
+        named = {p.path for p in analysis.problems}
+        unnamed = [p for p in empty if p not in named]
+        if unnamed:
+            typer.echo(f"logan: nothing readable under {', '.join(unnamed)}", err=True)
         raise typer.Exit(2)
     raise typer.Exit(_exit_code(analysis.findings, settings.fail_on or "error"))
 

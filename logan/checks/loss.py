@@ -122,6 +122,9 @@ MAX_REPORTED_SPIKES = 5
 CHUNK = 20_000
 
 
+# Losses near 1e308 overflow the differences and give inf/inf: those z-scores are NaN (no spike),
+# and numpy's warnings about them must not reach the user's stderr.
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")
 def _robust_z(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """z-score of each point against the median/MAD of the (up to) `window` points before it;
     NaN until SPIKE_MIN_HISTORY points exist. Vectorised over sliding windows, in chunks."""

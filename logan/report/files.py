@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from logan.model import Analysis, RunResult
 from logan.report import html, markdown, plots
 from logan.report.common import relative_to_given, worst_first
@@ -51,7 +53,10 @@ def write_run(
         ("loss", plots.loss_figure),
         ("scalars", plots.scalars_figure),
     ):
-        fig = build(result)
+        # An axis reaching ~1e300 overflows matplotlib's symlog transform while it is set up,
+        # harmlessly (the plot is drawn); numpy's warning about it must not reach stderr.
+        with np.errstate(over="ignore", invalid="ignore"):
+            fig = build(result)
         if fig is None:
             continue
         target = folder / f"{key}.png"
