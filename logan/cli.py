@@ -370,7 +370,7 @@ def report(
     from logan.api import analyze_run, load_run
     from logan.checks import overridden, selected
     from logan.errors import LoganError
-    from logan.report.common import relative_to_given
+    from logan.report.common import run_names
     from logan.report.files import write_run
 
     settings = _settings(fail_on=fail_on)
@@ -381,7 +381,7 @@ def report(
             result = analyze_run(loaded, selected(settings.select, settings.ignore))
     except LoganError as exc:
         _fail(str(exc))
-    name = relative_to_given(result.run.path, [str(run)])
+    (name,) = run_names([result.run.path], [str(run)])
     written = write_run(result, out, name=name, image_base_url=base_url)
     for key in ("markdown", "html", "json"):
         typer.echo(str(written[key]))

@@ -154,3 +154,25 @@ def relative_to_given(path: str, given: Iterable[str]) -> str:
         return "/".join(rest)
     named = [p for p in best if p != ".."]
     return named[-1] if named else (Path(path).resolve().name or path)
+
+
+def run_names(paths: Iterable[str], given: Iterable[str]) -> list[str]:
+    """How reports name each run: relative to the argument it was found under, or the
+    argument's own name when that argument holds this run only (`lightning_cycles`, not
+    `lightning_logs/version_0`); the path itself when no argument matches."""
+    paths, args = list(paths), [str(a) for a in given]
+
+    def owner(path: str) -> str | None:
+        found = [a for a in args if is_under(path, a)]
+        return max(found, key=lambda a: len(_parts(a))) if found else None
+
+    owners = [owner(p) for p in paths]
+    names = []
+    for path, arg in zip(paths, owners, strict=True):
+        if arg is None:
+            names.append(path)
+        elif owners.count(arg) == 1:
+            names.append(relative_to_given(arg, [arg]))
+        else:
+            names.append(relative_to_given(path, [arg]))
+    return names

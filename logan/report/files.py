@@ -20,7 +20,7 @@ import numpy as np
 
 from logan.model import Analysis, RunResult
 from logan.report import html, markdown, plots
-from logan.report.common import relative_to_given, worst_first
+from logan.report.common import run_names, worst_first
 from logan.report.serialize import SCHEMA, analysis_dict, run_dict
 
 # Word characters of any script are kept (\w is Unicode-aware); separators, punctuation, control
@@ -79,12 +79,12 @@ def write_run(
 
 
 def folder_names(paths: list[str], given: Sequence[str] = ()) -> list[str]:
-    """One unique, safe folder name per run path, in order: from the path relative to the
-    argument in `given` it was found under (the path itself when `given` is empty)."""
+    """One unique, safe folder name per run path, in order: from the run's name relative to the
+    arguments in `given` (see `run_names`; the path itself when `given` is empty)."""
     used: set[str] = set()
     names = []
-    for path in paths:
-        name = slug(relative_to_given(path, given) if given else path)
+    for shown in run_names(paths, given) if given else paths:
+        name = slug(shown)
         while name in used:
             name += "_"
         used.add(name)
@@ -99,7 +99,7 @@ class RunFolders:
 
     out: Path
     names: tuple[str, ...]
-    given: tuple[str, ...] = ()
+    shown: tuple[str, ...] = ()  # how the reports name each run (default: its path)
     image_base_url: str | None = None
 
     def __call__(self, result: RunResult, index: int) -> None:
@@ -107,7 +107,7 @@ class RunFolders:
         write_run(
             result,
             self.out / name,
-            name=relative_to_given(result.run.path, self.given) if self.given else None,
+            name=self.shown[index] if self.shown else None,
             image_base_url=markdown.image_url(self.image_base_url, name)
             if self.image_base_url
             else None,
@@ -126,8 +126,9 @@ class ReportTree:
 
     def sink(self, run_paths: list[str]) -> RunFolders:
         names = tuple(folder_names(run_paths, self.given))
+        shown = tuple(run_names(run_paths, self.given)) if self.given else ()
         self.folders.update(zip(run_paths, names, strict=True))
-        return RunFolders(self.out, names, self.given, self.image_base_url)
+        return RunFolders(self.out, names, shown, self.image_base_url)
 
     def write_index(self, analysis: Analysis) -> dict[str, Path]:
         names = [self.folders[r.run.path] for r in analysis.results]

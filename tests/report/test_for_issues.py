@@ -159,3 +159,17 @@ def test_no_training_scalars_is_said_the_same_way_everywhere(results, tmp_path):
     assert "no training scalars" in row
     written = write_run(empty, tmp_path / "e")
     assert "No training scalars" in written["markdown"].read_text()
+
+
+def test_run_names_are_relative_or_the_arguments_own_name():
+    from logan.report.common import run_names
+
+    given = ["/home/me/work/runs", "/data/lightning_cycles/", "./solo"]
+    paths = [
+        "/home/me/work/runs/a",
+        "/home/me/work/runs/b/c",
+        "/data/lightning_cycles/lightning_logs/version_0",
+        "./solo",
+        "elsewhere/x",
+    ]
+    assert run_names(paths, given) == ["a", "b/c", "lightning_cycles", "solo", "elsewhere/x"]
