@@ -48,7 +48,8 @@ def write_compare(results: list[RunResult], out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     images: dict[str, Path] = {}
     for tag, label in (("lr", "learning rate"), ("loss", "loss (rolling median)")):
-        fig = overlay_figure(results, tag, label)
+        with np.errstate(over="ignore", invalid="ignore"):  # axes near 1e308: see files.py
+            fig = overlay_figure(results, tag, label)
         if fig is not None:
             images[tag] = out / f"{tag}_compare.png"
             plots.save(fig, images[tag])

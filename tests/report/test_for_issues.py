@@ -118,8 +118,8 @@ def test_chinese_run_name_stays_readable_and_draws_without_warnings(tmp_path):
     shutil.copytree(SAMPLES / "mmengine_plateau_e4", run)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a glyph warning per missing character used to show
-        analysis = logan.analyze(tmp_path / "runs")
-        write_all(analysis, tmp_path / "out", given=[str(tmp_path / "runs")])
+        analysis = logan.analyze(run)
+        write_all(analysis, tmp_path / "out", given=[str(run)])
     assert [p.name for p in (tmp_path / "out").iterdir() if p.is_dir()] == ["实验_学习率_buggy"]
 
 
