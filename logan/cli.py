@@ -41,6 +41,7 @@ class PlainCommand(TyperCommand):
                 _plain_argument(param)
             elif isinstance(param, TyperOption) and param.metavar is None and not param.is_flag:
                 param.metavar = _plain_metavar(param)
+            _plain_number_errors(param)
 
 
 def _plain_metavar(param: TyperOption) -> str:
@@ -53,6 +54,29 @@ def _plain_metavar(param: TyperOption) -> str:
         return "PATH"
     annotation = getattr(desc, "annotation", None)
     return {int: "N", float: "NUMBER"}.get(annotation, "TEXT")  # type: ignore[call-overload]
+
+
+NUMBER_WORDS = {int: "a whole number", float: "a number"}
+
+
+def _plain_number_errors(param: Any) -> None:
+    """'--epoch-length: 'x' is not a whole number' instead of the validation library's wording
+    ('Input should be a valid integer, unable to parse string as an integer')."""
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    word = NUMBER_WORDS.get(annotation)  # type: ignore[arg-type]
+    if word is None:
+        return
+    convert = param.process_value
+
+    def process_value(ctx: Any, value: Any) -> Any:
+        try:
+            return convert(ctx, value)
+        except typer.BadParameter as exc:
+            if isinstance(value, str):
+                raise typer.BadParameter(f"{value!r} is not {word}", ctx, param) from None
+            raise exc
+
+    param.process_value = process_value
 
 
 def _plain_argument(param: TyperArgument) -> None:

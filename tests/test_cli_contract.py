@@ -191,3 +191,10 @@ def test_export_json_round_trips_every_number_exactly(tmp_path):
     # The same numbers as the CSV export, which always round-tripped.
     csv = runner.invoke(app, ["export", PLATEAU]).stdout.splitlines()[1:]
     assert [float(line.split(",")[3]) for line in csv] == [r["value"] for r in rows]
+
+
+def test_every_commands_number_options_get_plain_messages():
+    cfg = next((SAMPLES / "mmengine_plateau_e4").glob("*.py"))
+    res = runner.invoke(app, ["schedule", str(cfg), "--epoch-length", "forty"])
+    assert res.exit_code == 2
+    assert "'forty' is not a whole number" in res.stderr and "Input should" not in res.stderr
