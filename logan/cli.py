@@ -53,7 +53,7 @@ def _plain_metavar(param: TyperOption) -> str:
     if getattr(desc, "is_path", False):
         return "PATH"
     annotation = getattr(desc, "annotation", None)
-    return {int: "N", float: "NUMBER"}.get(annotation, "TEXT")  # type: ignore[call-overload]
+    return "N" if annotation is int else "NUMBER" if annotation is float else "TEXT"
 
 
 NUMBER_WORDS = {int: "a whole number", float: "a number"}
@@ -141,11 +141,12 @@ class Format(str, enum.Enum):
     def to_reporter(self) -> Reporter:
         from logan.report import formats
 
-        return {
+        reporters: dict[Format, type[formats.Reporter]] = {
             Format.text: formats.TextReporter,
             Format.markdown: formats.MarkdownReporter,
             Format.json: formats.JsonReporter,
-        }[self]()
+        }
+        return reporters[self]()
 
 
 class FailOn(str, enum.Enum):
