@@ -9,19 +9,18 @@ from __future__ import annotations
 import enum
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from logan import __version__
+from logan.clihelp import PlainApp, choice, whole
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from logan.model import Analysis, RunResult
+    from logan.model import Analysis
     from logan.report.formats import Reporter
     from logan.settings import Settings
 
@@ -29,106 +28,13 @@ if TYPE_CHECKING:
 # to read in a CI log.
 PIPED_WIDTH = 100
 
-
-class PlainCommand(TyperCommand):
-    """A command whose help shows plain metavars (`PATH...`, `N`, `text|json`) instead of the
-    Python type names recent typer versions print (`{paths}...`, `<list[Path]>`, `<int>`)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for param in self.params:
-            if isinstance(param, TyperArgument):
-                _plain_argument(param)
-            elif isinstance(param, TyperOption) and param.metavar is None and not param.is_flag:
-                param.metavar = _plain_metavar(param)
-            _plain_number_errors(param)
-
-
-def _plain_metavar(param: TyperOption) -> str:
-    desc = getattr(param, "type_descriptor", None)
-    if desc is None:
-        return "VALUE"
-    if getattr(desc, "is_choice", False) and desc.choices:
-        return "|".join(str(getattr(c, "value", c)) for c in desc.choices)
-    if getattr(desc, "is_path", False):
-        return "PATH"
-    annotation = getattr(desc, "annotation", None)
-    return "N" if annotation is int else "NUMBER" if annotation is float else "TEXT"
-
-
-NUMBER_WORDS = {int: "a whole number", float: "a number"}
-
-
-def _plain_number_errors(param: Any) -> None:
-    """'--epoch-length: 'x' is not a whole number' instead of the validation library's wording
-    ('Input should be a valid integer, unable to parse string as an integer')."""
-    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
-    word = NUMBER_WORDS.get(annotation)  # type: ignore[arg-type]
-    if word is None:
-        return
-    convert = param.process_value
-
-    def process_value(ctx: Any, value: Any) -> Any:
-        try:
-            return convert(ctx, value)
-        except typer.BadParameter as exc:
-            if isinstance(value, str):
-                raise typer.BadParameter(f"{value!r} is not {word}", ctx, param) from None
-            raise exc
-
-    param.process_value = process_value
-
-
-def _plain_argument(param: TyperArgument) -> None:
-    name = param.metavar or (param.name or "arg").upper()
-    param.metavar = name
-    usage = name if param.required else f"[{name}]"
-    if param.nargs != 1 and not name.endswith("..."):
-        usage += "..."
-    # Instance attributes: typer has no option for either (checked with typer 0.29).
-    param.display_type = lambda ctx: ""  # type: ignore[method-assign]
-    param._usage_display_name = lambda: usage  # type: ignore[method-assign]
-
-
-class _App(typer.Typer):
-    """typer.Typer whose commands use PlainCommand unless told otherwise."""
-
-    def command(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("cls", PlainCommand)
-        return super().command(*args, **kwargs)
-
-
-app = _App(
+app = PlainApp(
     add_completion=False,
     no_args_is_help=True,
     help="logan: find what went wrong with the learning rate and the loss of a training run.",
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-E = TypeVar("E", bound=enum.Enum)
-
-
-def _choice(kind: type[E]) -> Callable[[str], E]:
-    """A parser for an enum option with a plain error message (no 'Value error, ...')."""
-    names = [str(m.value) for m in kind]  # type: ignore[attr-defined]
-
-    def parse(value: str | E) -> E:
-        if isinstance(value, kind):
-            return value
-        try:
-            return kind(str(value).lower())
-        except ValueError:
-            raise typer.BadParameter(f"{value!r} is not one of {', '.join(names)}") from None
-
-    return parse
-
-
-def _whole(value: str | int) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a whole number") from None
 
 
 class Format(str, enum.Enum):
@@ -284,7 +190,7 @@ def check(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help=PATHS_HELP)],
     fmt: Annotated[
         Format,
-        typer.Option("--format", "-f", parser=_choice(Format), metavar="text|markdown|json",
+        typer.Option("--format", "-f", parser=choice(Format), metavar="text|markdown|json",
                      help="Output format."),
     ] = Format.text,  # fmt: skip
     out: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR", help=OUT_HELP)] = None,
@@ -293,7 +199,7 @@ def check(
     ] = None,
     fail_on: Annotated[
         FailOn | None,
-        typer.Option("--fail-on", parser=_choice(FailOn), metavar="error|warning|info|never",
+        typer.Option("--fail-on", parser=choice(FailOn), metavar="error|warning|info|never",
                      help=FAIL_ON_HELP),
     ] = None,  # fmt: skip
     select: Annotated[
@@ -311,7 +217,7 @@ def check(
                      help="Override a rule constant, e.g. LS002.SPIKE_Z=6 (repeatable)."),
     ] = None,  # fmt: skip
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", parser=_whole, metavar="N",
+        int, typer.Option("--jobs", "-j", parser=whole, metavar="N",
                           help="Analyse runs in N processes.")
     ] = 1,  # fmt: skip
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -359,18 +265,6 @@ def check(
     raise typer.Exit(_exit_code(analysis.findings, settings.fail_on or "error"))
 
 
-def _found(result: RunResult) -> str:
-    """'found 1 error (LR001)' / 'found no findings' / 'no training scalars found'."""
-    from logan.report.common import NO_TRAINING, counts, status
-
-    if status(result) == NO_TRAINING:
-        return "found no training scalars to check"
-    if not result.findings:
-        return "found nothing wrong"
-    codes = ", ".join(dict.fromkeys(f.code for f in result.findings))
-    return f"found {counts(result.findings)} ({codes})"
-
-
 @app.command()
 def report(
     run: Annotated[
@@ -384,7 +278,7 @@ def report(
     ] = None,
     fail_on: Annotated[
         FailOn | None,
-        typer.Option("--fail-on", parser=_choice(FailOn), metavar="error|warning|info|never",
+        typer.Option("--fail-on", parser=choice(FailOn), metavar="error|warning|info|never",
                      help=FAIL_ON_HELP),
     ] = None,  # fmt: skip
 ) -> None:
@@ -395,7 +289,7 @@ def report(
     from logan.api import analyze_run, load_run
     from logan.checks import overridden, selected
     from logan.errors import LoganError
-    from logan.report.common import run_names
+    from logan.report.common import found, run_names
     from logan.report.files import write_run
 
     settings = _settings(fail_on=fail_on)
@@ -412,7 +306,7 @@ def report(
         typer.echo(str(written[key]))
     pngs = [p.name for k, p in written.items() if k not in ("markdown", "html", "json")]
     attach = f"; attach {', '.join(pngs)} with report.md" if pngs and not base_url else ""
-    typer.echo(f"wrote the report of {name} to {out}{attach}; {_found(result)}")
+    typer.echo(f"wrote the report of {name} to {out}{attach}; {found(result)}")
     raise typer.Exit(_exit_code(result.findings, settings.fail_on or "error"))
 
 
@@ -528,7 +422,7 @@ def export(
     ],
     to: Annotated[
         ExportFormat,
-        typer.Option("--to", parser=_choice(ExportFormat), metavar="csv|parquet|json",
+        typer.Option("--to", parser=choice(ExportFormat), metavar="csv|parquet|json",
                      help="Output format."),
     ] = ExportFormat.csv,  # fmt: skip
     out: Annotated[

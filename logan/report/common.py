@@ -80,6 +80,16 @@ def status(result: RunResult) -> str:
     return NO_TRAINING if result.run.train_scalars().empty else OK
 
 
+def found(result: RunResult) -> str:
+    """'found 1 error (LR001)', 'found nothing wrong' or 'found no training scalars to check'."""
+    if status(result) == NO_TRAINING:
+        return "found no training scalars to check"
+    if not result.findings:
+        return "found nothing wrong"
+    codes = ", ".join(dict.fromkeys(f.code for f in result.findings))
+    return f"found {counts(result.findings)} ({codes})"
+
+
 def epochs(result: RunResult, unknown: str = "?") -> str:
     """'3 x 50' (epochs x iterations per epoch), '3', or `unknown`."""
     run = result.run
