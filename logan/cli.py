@@ -253,7 +253,12 @@ def check(
         typer.echo(f"logan: {p.path}: {p.message}", err=True)
     if written:
         line = f"wrote {written['html']} ({len(analysis.results)} run report(s) in {out})"
-        typer.echo(f"logan: {line}" if reporter.machine else line, err=reporter.machine)
+        if reporter.machine:  # stdout is for the program reading it; the text already counted
+            from logan.report.common import summary
+
+            typer.echo(f"logan: {line}; {summary(analysis)}", err=True)
+        else:
+            typer.echo(line)
     empty = _empty_arguments(paths, analysis)
     if empty:
         # Said once per argument: a problem line may already name it ("no such file ...").

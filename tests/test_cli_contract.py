@@ -106,7 +106,7 @@ def test_check_out_ends_saying_what_was_written_and_found(tmp_path):
     assert lines[-1].startswith(f"wrote {tmp_path / 'o' / 'index.html'}")
     res = runner.invoke(app, ["check", PLATEAU, "--out", str(tmp_path / "j"), "-f", "json"])
     json.loads(res.stdout)  # the note goes to stderr, stdout stays JSON
-    assert "logan: wrote" in res.stderr
+    assert "logan: wrote" in res.stderr and "1 run(s), 1 with findings: 1 error" in res.stderr
 
 
 def _deep_copy(tmp_path, name="mmengine_plateau_e4"):

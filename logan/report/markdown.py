@@ -30,11 +30,10 @@ from logan.report.common import (
 )
 
 # GitHub rejects issue bodies over 65,536 characters; keep a margin for the user's own words.
-GITHUB_BODY_LIMIT = 65_536
 GITHUB_LIMIT = 60_000
 # Evidence tables longer than this go into a <details> block.
 DETAILS_ROWS = 6
-# Sources listed in the header before the rest go into a <details> block.
+# Sources listed in the header; a longer list is given in full in a <details> block below it.
 SHOWN_SOURCES = 5
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 # GitHub turns `http://`, `www.` and `a@b.c` into links even in plain text; an entity for the
@@ -120,6 +119,8 @@ def _header(result: RunResult, name: str) -> list[str]:
     if run.skipped:
         lines.append(f"| skipped input | {len(run.skipped)} record(s) |")
     lines += [f"| findings | {counts(result.findings)} |", ""]
+    if len(sources) > SHOWN_SOURCES:
+        lines += _details(f"Sources ({len(sources)})", [f"- {s}" for s in sources])
     return lines
 
 

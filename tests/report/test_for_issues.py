@@ -173,3 +173,14 @@ def test_run_names_are_relative_or_the_arguments_own_name():
         "elsewhere/x",
     ]
     assert run_names(paths, given) == ["a", "b/c", "lightning_cycles", "solo", "elsewhere/x"]
+
+
+def test_a_long_source_list_is_folded_into_details(results):
+    r = results["mmengine_plateau_e4"]
+    sources = tuple(f"2026010{i}_000000/vis_data/2026010{i}_000000.json" for i in range(8))
+    run = dataclasses.replace(r.run, sources=sources)
+    md = markdown.run_markdown(dataclasses.replace(r, run=run))
+    assert "and 3 more |" in md
+    rendered = gfm(md)
+    assert "<details><summary>Sources (8)</summary>" in rendered
+    assert rendered.count("20260107\\_000000") == 0 and rendered.count("20260107_000000") == 2
