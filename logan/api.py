@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -16,8 +17,8 @@ import pandas as pd
 from logan.checks import Rule, overridden, run_checks, selected
 from logan.discover import RunSpec, discover
 from logan.errors import LoganError, NoRunsFound
-from logan.load import load
-from logan.model import Analysis, Problem, Run, RunResult
+from logan.load import load_all
+from logan.model import Analysis, NotAnalysed, Problem, Run, RunResult
 from logan.schedule.expected import build_expected
 
 
@@ -59,6 +60,16 @@ def slim(result: RunResult) -> RunResult:
     return dataclasses.replace(result, run=small_run, expected=expected)
 
 
+@dataclass
+class SpecOutcome:
+    """What one discovered place gave: a result per attempt, problems, and sessions that hold
+    no training (each with its reason)."""
+
+    results: list[RunResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    not_analysed: list[NotAnalysed] = field(default_factory=list)
+
+
 def _analyze_spec(
     spec: RunSpec,
     rules: list[Rule] | None,
@@ -66,28 +77,43 @@ def _analyze_spec(
     index: int = 0,
     sink: Sink | None = None,
     keep_scalars: bool = True,
-) -> RunResult | Problem:
-    """Load and check one run, hand it to `sink`, and return it (slimmed unless asked to keep
-    its scalars); a failure becomes a Problem so the other runs go on."""
+) -> SpecOutcome:
+    """Load and check every attempt of one place, hand each to `sink`, and return them (slimmed
+    unless asked to keep their scalars); a failure becomes a Problem so the other runs go on."""
+    outcome = SpecOutcome()
     try:
-        with overridden(limits or {}):
-            result = analyze_run(load(spec), rules)
-        if sink is not None:
-            try:
-                sink(result, index)
-            except Exception as exc:  # noqa: BLE001 - a report that fails costs the report only
-                result.errors.append(
-                    f"report could not be written ({type(exc).__name__}: {exc}); please report"
-                )
-        return result if keep_scalars else slim(result)
+        loaded = load_all(spec)
     except LoganError as exc:
-        return Problem(spec.display, str(exc))
+        outcome.problems.append(Problem(spec.display, str(exc)))
+        return outcome
     except Exception as exc:  # noqa: BLE001 - one broken run must not stop the others
-        return Problem(
-            spec.display,
-            f"could not be analysed ({type(exc).__name__}: {exc}); please report this with the "
-            "file attached",
-        )
+        outcome.problems.append(Problem(spec.display, _bug(exc)))
+        return outcome
+    outcome.not_analysed.extend(NotAnalysed(p, r) for p, r in loaded.unread)
+    for run in loaded.runs:
+        try:
+            with overridden(limits or {}):
+                result = analyze_run(run, rules)
+            if sink is not None:
+                try:
+                    sink(result, index)
+                except Exception as exc:  # noqa: BLE001 - a report that fails costs the report
+                    result.errors.append(
+                        f"report could not be written ({type(exc).__name__}: {exc}); please report"
+                    )
+            outcome.results.append(result if keep_scalars else slim(result))
+        except LoganError as exc:
+            outcome.problems.append(Problem(run.path, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one broken run must not stop the others
+            outcome.problems.append(Problem(run.path, _bug(exc)))
+    return outcome
+
+
+def _bug(exc: Exception) -> str:
+    return (
+        f"could not be analysed ({type(exc).__name__}: {exc}); please report this with the "
+        "file attached"
+    )
 
 
 def analyze(
@@ -120,7 +146,7 @@ def analyze(
         pass  # validate the names up front: a typo is a usage error, not a per-run problem
     specs = found.runs
     per_run = sink([s.display for s in specs]) if sink is not None else None
-    outcomes: Iterable[RunResult | Problem]
+    outcomes: Iterable[SpecOutcome]
     if jobs > 1 and len(specs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -143,31 +169,36 @@ def analyze(
             for i, spec in enumerate(specs)
         )
     results: list[RunResult] = []
+    not_analysed = [NotAnalysed(p, m) for p, m in found.unread]
     try:
         for i, outcome in enumerate(outcomes):
             if progress:
                 progress(i + 1, len(specs), specs[i].display)
-            if isinstance(outcome, Problem):
-                problems.append(outcome)
-            else:
-                results.append(outcome)
-                problems.extend(Problem(outcome.run.path, e) for e in outcome.errors)
+            problems.extend(outcome.problems)
+            not_analysed.extend(outcome.not_analysed)
+            for result in outcome.results:
+                results.append(result)
+                problems.extend(Problem(result.run.path, e) for e in result.errors)
     finally:
         if pool is not None:
             pool.shutdown()
-    return Analysis(results=results, problems=problems)
+    return Analysis(results=results, problems=problems, not_analysed=not_analysed)
 
 
 def load_run(path: str | Path) -> Run:
-    """Read the single run at `path` (a work_dir, a timestamp folder or one log file)."""
+    """Read the single run at `path` (a work_dir, a timestamp folder or one log file). A folder
+    holding several attempts (fresh starts) is refused with their names: give one of them."""
     found = discover([path])
     if not found.runs:
         detail = found.problems[0][1] if found.problems else "no training logs found"
         raise NoRunsFound(f"{path}: {detail}")
-    if len(found.runs) > 1:
-        names = ", ".join(r.display for r in found.runs[:5])
-        raise LoganError(f"{path}: holds {len(found.runs)} runs ({names}); give one of them")
-    return load(found.runs[0])
+    runs = [run for spec in found.runs for run in load_all(spec).runs]
+    if not runs:
+        raise NoRunsFound(f"{path}: no training session found")
+    if len(runs) > 1:
+        names = ", ".join(r.path for r in runs[:5])
+        raise LoganError(f"{path}: holds {len(runs)} runs ({names}); give one of them")
+    return runs[0]
 
 
 def read_scalars(path: str | Path, tags: Iterable[str] | None = None) -> pd.DataFrame:

@@ -1,5 +1,13 @@
-"""Turn a RunSpec (files on disk) into a Run: pick the best source per session, read it, stitch
-sessions, attach the config and work out the epoch length.
+"""Turn a RunSpec (a work_dir-like place on disk) into Runs: read each session with its
+producer, split files that hold several sessions, drop repeated records, classify each session
+(fresh start, resume, `load_from` continuation, test-only, ended before training) and build one
+Run per attempt.
+
+An *attempt* is a fresh start and everything that continued it (resumes, `load_from` of its own
+checkpoints). Attempts are never stitched onto one step axis and never compared with each other
+by a rule: six trainings left in one work_dir are six runs, named by their first session.
+Sessions that trained nothing are not runs; they are returned with their reason so that reports
+can account for every file.
 
 Source preference per session: the JSON scalars (exact values, every logged key), then TensorBoard
 events (float32, every step), then the text log (values printed to 4-5 digits). The text log is
@@ -8,9 +16,9 @@ still read for what only it states (epoch length `[i/N]`, max_iters, the dumped 
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,47 +28,69 @@ import pandas as pd
 from logan.discover import RunSpec, SessionSpec, printable
 from logan.epochs import infer_epochs
 from logan.errors import UnreadableInput
-from logan.model import VAL_PREFIX, Run, Session, Skipped, not_training, tag_prefix_mask
+from logan.model import (
+    VAL_PREFIX,
+    Run,
+    Session,
+    SessionKind,
+    Skipped,
+    not_training,
+    tag_prefix_mask,
+)
+from logan.producers import by_name
+from logan.producers.interface import Producer, SessionFacts
 from logan.readers.base import ReadResult, empty_frame
 
-# kind of file -> (module, function). Imported on first use: a reader that is missing or broken
-# must only cost the runs that need it.
-READERS: dict[str, tuple[str, str]] = {
-    "mmengine_json": ("logan.readers.mmengine_json", "read"),
-    "mmengine_log": ("logan.readers.mmengine_text", "read"),
-    "events": ("logan.readers.tensorboard", "read"),
-    "mmcv_json": ("logan.readers.mmcv", "read_json"),
-    "mmcv_log": ("logan.readers.mmcv", "read_text"),
-    "hf_state": ("logan.readers.hf", "read"),
-    "lightning_csv": ("logan.readers.lightning", "read"),
-}
-
-# Per producer: which kinds give the scalars, best first.
-SCALAR_SOURCES = {
-    "mmengine": ("mmengine_json", "events", "mmengine_log"),
-    "mmcv": ("mmcv_json", "mmcv_log"),
-    "hf": ("hf_state", "events"),
-    "lightning": ("lightning_csv", "events"),
-    "tensorboard": ("events",),
-}
-# Kinds read only for the facts they state, when another kind gave the scalars.
-META_SOURCES = ("mmengine_log", "mmcv_log")
 # Facts about how values were printed: they describe a source's scalars, so they are taken only
 # from the source that gave the scalars.
 VALUE_FORMAT_KEYS = ("precision", "precision_abs", "significant_digits")
 # How many files and skip reasons the message for an unreadable run names before "and N more".
 SHOWN_REASONS = 3
+# Two copies of the same records agree to float32 precision (an event file beside its JSON).
+SAME_VALUES_RTOL = 1e-5
+# File kinds that several processes append to (split where a session starts again).
+APPENDABLE_KINDS = ("mmengine_json", "llamafactory")
+# More falls of the step counter than this, or a segment shorter than this, is disorder, not a
+# handful of sessions appended one after another.
+MAX_SEGMENTS = 16
+MIN_SEGMENT_RECORDS = 2
+# Scalars every writer logs beside its metrics, in training and evaluation alike.
+BOOKKEEPING_TAGS = ("epoch", "step", "global_step", "iter")
 
 
 def reader_for(kind: str) -> Callable[..., ReadResult]:
-    module, func = READERS[kind]
-    return getattr(importlib.import_module(module), func)
+    """The reader function of a file kind, whichever producer declares it."""
+    from logan.producers import PRODUCERS
+
+    for producer in PRODUCERS:
+        if kind in producer.readers:
+            return producer.reader(kind)
+    raise KeyError(kind)
 
 
-def _read(kind: str, path: Path, session: int, **kwargs: Any) -> ReadResult:
+def parse_config(source: Path | str) -> tuple[dict[str, Any] | None, str | None]:
+    """A config file (or config text) as data, never executed; (None, None) when unreadable."""
+    try:
+        from logan.schedule.config import MAX_CONFIG_CHARS, load_config
+
+        if isinstance(source, Path):
+            if source.stat().st_size > 4 * MAX_CONFIG_CHARS:
+                return None, None
+            text = source.read_text(encoding="utf-8", errors="replace")
+        else:
+            text = source
+        return load_config(text), text
+    except Exception:  # noqa: BLE001 - a bad config is "no config", never a crash
+        return None, None
+
+
+def _read(producer: Producer, kind: str, path: Path, session: int, **kwargs: Any) -> ReadResult:
     """Read one file; an OS-level failure becomes a skip so the rest of the run is still read."""
     try:
-        return reader_for(kind)(path, session=session, **kwargs)
+        result = producer.reader(kind)(path, session=session, **kwargs)
+        if len(result.frame):
+            result.frame = producer.adjust(kind, result.frame)
+        return result
     except OSError as exc:
         reason = f"cannot read file ({exc.strerror or exc}); check permissions"
     except Exception as exc:  # noqa: BLE001 - a reader bug must cost one file, not the run
@@ -73,20 +103,20 @@ def _has_train_rows(result: ReadResult) -> bool:
     return bool(len(tags)) and not not_training(tags).all()
 
 
-def read_session(producer: str, spec: SessionSpec, index: int) -> tuple[ReadResult, list[str]]:
+def read_session(producer: Producer, spec: SessionSpec, index: int) -> tuple[ReadResult, list[str]]:
     """Read one session from its best source; return the result and the files used."""
     meta: dict[str, Any] = {}
     skipped: list[Skipped] = []
     side_results: dict[str, list[ReadResult]] = {}
-    for kind in META_SOURCES:
+    for kind in producer.meta_kinds:
         for path in spec.files.get(kind, []):
-            side = _read(kind, path, index)
+            side = _read(producer, kind, path, index)
             side_results.setdefault(kind, []).append(side)
             meta.update(
                 {k: v for k, v in side.meta.items() if v is not None and k not in VALUE_FORMAT_KEYS}
             )
     chosen: tuple[ReadResult, list[Path], list[ReadResult]] | None = None
-    for kind in SCALAR_SOURCES.get(producer, ()):
+    for kind in producer.scalar_kinds:
         paths = spec.files.get(kind, [])
         if not paths:
             continue
@@ -96,12 +126,8 @@ def read_session(producer: str, spec: SessionSpec, index: int) -> tuple[ReadResu
             kwargs = {}
             if kind == "mmcv_json" and meta.get("epoch_length"):
                 kwargs["epoch_length"] = meta["epoch_length"]
-            results = [_read(kind, p, index, **kwargs) for p in paths]
+            results = [_read(producer, kind, p, index, **kwargs) for p in paths]
         frames = [r.frame for r in results if len(r.frame)]
-        if producer == "lightning" and kind == "events":
-            # Lightning's global_step counts from 0 and logs the LR of the next update; its CSV
-            # reader shifts by one so step k is update k, as in mmengine and HF. Same here.
-            frames = [f.assign(step=f["step"] + 1) for f in frames]
         merged = ReadResult(pd.concat(frames, ignore_index=True) if frames else empty_frame())
         if _has_train_rows(merged):
             chosen = (merged, paths, results)
@@ -121,35 +147,96 @@ def read_session(producer: str, spec: SessionSpec, index: int) -> tuple[ReadResu
     return result, [str(p) for p in paths]
 
 
+@dataclass
+class Part:
+    """One session as read: a session's files, or one of several sessions a file holds."""
+
+    spec: SessionSpec
+    name: str
+    result: ReadResult
+    used: list[str]
+    facts: SessionFacts = field(default_factory=SessionFacts)
+    kind: SessionKind = SessionKind.FRESH
+    reason: str | None = None  # why it is not a training session
+
+    def train_steps(self) -> pd.Series:
+        """Steps of rows that show training happened (bookkeeping such as `epoch` left out: a
+        Lightning test-only file logs `epoch` beside its `test_*` metrics)."""
+        frame = self.result.frame
+        rows = ~not_training(frame["tag"]) & ~frame["tag"].isin(BOOKKEEPING_TAGS).to_numpy()
+        return frame.loc[rows, "step"]
+
+
+@dataclass
+class Loaded:
+    """What a RunSpec holds: a Run per attempt, and the sessions that trained nothing."""
+
+    runs: list[Run]
+    # (path, reason) of each session or file that yields no training run.
+    unread: list[tuple[str, str]] = field(default_factory=list)
+
+
+def split_segments(frame: pd.DataFrame) -> list[pd.DataFrame]:
+    """Rows of one appendable file split where its step counter starts again: mmengine's
+    `scalars.json` in a reused folder, LLaMA-Factory's `trainer_log.jsonl` appended to by a
+    continuation, a log pasted twice inside git conflict markers hold one session per segment.
+
+    A fall of the step counter is a new session only when what follows covers steps already
+    seen (a restart or a resume), and only a few times in the file; records merely out of
+    order (a fall to steps not seen yet, or falls everywhere) stay one session. Each tag is
+    followed in file order; its k-th fall starts segment k.
+    """
+    if frame.empty:
+        return [frame]
+    train = frame.loc[~not_training(frame["tag"])]
+    if train.empty:
+        return [frame]
+    primary = train["tag"].value_counts().idxmax()
+    steps = train.loc[train["tag"] == primary, "step"].to_numpy()
+    falls = np.flatnonzero(steps[1:] < steps[:-1]) + 1
+    if not len(falls) or len(falls) > MAX_SEGMENTS:
+        return [frame]
+    bounds = [0, *falls.tolist(), len(steps)]
+    if min(b - a for a, b in zip(bounds[:-1], bounds[1:], strict=True)) < MIN_SEGMENT_RECORDS:
+        return [frame]  # records shuffled, not whole sessions one after another
+    for k in range(1, len(bounds) - 1):
+        before = steps[bounds[k - 1] : bounds[k]]
+        after = steps[bounds[k] : bounds[k + 1]]
+        if after.max() < before.min():
+            return [frame]  # the later half of a file written first: order, not a restart
+    back = frame["step"] < frame.groupby("tag", observed=True, sort=False)["step"].shift(1)
+    segment = back.groupby(frame["tag"], observed=True, sort=False).cumsum().to_numpy()
+    return [frame[segment == k] for k in range(int(segment.max()) + 1) if (segment == k).any()]
+
+
 def _train_steps(frame: pd.DataFrame) -> pd.Series:
     return frame.loc[~not_training(frame["tag"]), "step"]
 
 
-def stitch(parts: list[tuple[SessionSpec, ReadResult]]) -> tuple[pd.DataFrame, list[Session]]:
-    """Join sessions on one timeline.
+def stitch(parts: list[Part]) -> tuple[pd.DataFrame, list[Session]]:
+    """Join one attempt's sessions on one timeline.
 
     A resume continues the step count: where sessions overlap, the later one wins (it is what the
-    model actually trained with after the resume). A restart (the step count starts again from the
-    first step while earlier sessions got further: `load_from` without `resume`) is kept whole,
-    shifted to follow the earlier sessions, and marked so that LR004 can report it.
+    model actually trained with after the resume). A `load_from` continuation starts the step
+    count again while earlier sessions got further: it is kept whole, shifted to follow the
+    earlier sessions, and marked so that LR004 can report it.
     """
     frames: list[pd.DataFrame] = []
     sessions: list[Session] = []
     reach = 0  # last train step on the joined timeline so far
-    first_logged: int | None = None
-    for index, (spec, result) in enumerate(parts):
-        frame = result.frame.copy()
+    for index, part in enumerate(parts):
+        frame = part.result.frame.copy()
         frame["session"] = index
         steps = _train_steps(frame)
+        spec = part.spec
         source = ", ".join(str(p) for ps in spec.files.values() for p in ps[:1])
+        facts = part.facts
         if not len(steps):
             frames.append(frame)
-            sessions.append(Session(spec.name, source))
+            sessions.append(Session(part.name, source, kind=part.kind.value, config=facts.config))
             continue
         lo, hi = int(steps.min()), int(steps.max())
-        if first_logged is None:
-            first_logged = lo
-        restarted = bool(frames) and lo <= first_logged and lo < reach
+        restarted = part.kind == SessionKind.LOAD_FROM and bool(frames) and lo < reach
         offset = 0
         if restarted:
             offset = reach
@@ -165,82 +252,292 @@ def stitch(parts: list[tuple[SessionSpec, ReadResult]]) -> tuple[pd.DataFrame, l
                 )
                 frames[k] = old[~drop]
         frames.append(frame)
-        sessions.append(Session(spec.name, source, lo + offset, hi + offset, restarted, offset))
+        sessions.append(
+            Session(
+                part.name,
+                source,
+                lo + offset,
+                hi + offset,
+                restarted,
+                offset,
+                kind=part.kind.value,
+                config=facts.config,
+                config_path=None if facts.config_path is None else printable(facts.config_path),
+            )
+        )
         reach = max(reach, hi + offset)
     table = pd.concat(frames, ignore_index=True) if frames else empty_frame()
     table = table.sort_values(["step", "session"], kind="stable").reset_index(drop=True)
     return table, sessions
 
 
-def _hf_args(spec: RunSpec) -> dict[str, Any]:
+def _hf_args(producer: Producer, spec: RunSpec) -> dict[str, Any]:
     """HF keeps its TrainingArguments only in the TensorBoard events (`args/text_summary`)."""
+    if "events" not in producer.readers:
+        return {}
     for session in spec.sessions:
         for path in session.files.get("events", []):
-            side = _read("events", path, 0)
+            side = _read(producer, "events", path, 0)
             if side.meta.get("hf_args_text"):
                 return {"hf_args_text": side.meta["hf_args_text"]}
     return {}
 
 
-def _load_config(
-    spec: RunSpec, meta: dict[str, Any]
-) -> tuple[dict[str, Any] | None, str | None, str | None]:
-    """The run's config as data, never executed: newest session's dump, work_dir's, the log's."""
-    try:
-        from logan.schedule.config import MAX_CONFIG_CHARS, load_config
-    except ImportError:  # pragma: no cover - the schedule package is part of logan
-        return None, None, None
-    # The work_dir's dump carries the user's config file name (what a fix diff should name);
-    # each session's vis_data/config.py is the same dump under a generic name.
-    candidates: list[Path] = list(spec.config_paths)
-    for s in reversed(spec.sessions):
-        candidates.extend(s.files.get("config", []))
-    for path in candidates:
-        try:
-            if path.stat().st_size > 4 * MAX_CONFIG_CHARS:
-                continue  # not a config (a .py that big would only cost memory to read)
-            text = path.read_text(encoding="utf-8", errors="replace")
-            return load_config(text), str(path), text
-        except Exception:  # noqa: BLE001 - a bad config is "no config", never a crash
+def _read_parts(producer: Producer, spec: RunSpec) -> list[Part]:
+    """Every session of the spec, read, split where a file holds several, in time order."""
+    parts: list[Part] = []
+    for index, session in enumerate(spec.sessions):
+        result, used = read_session(producer, session, index)
+        facts = producer.facts(session, result.meta)
+        appendable = any(
+            Path(u) in session.files.get(k, []) for k in APPENDABLE_KINDS for u in used
+        )
+        segments = split_segments(result.frame) if appendable else [result.frame]
+        for k, frame in enumerate(segments):
+            name = session.name if len(segments) == 1 else f"{session.name}#{k + 1}"
+            # Skips and facts belong to the file: stated once, on its first segment.
+            seg = ReadResult(frame, result.skipped if k == 0 else [], dict(result.meta))
+            parts.append(Part(session, name, seg, used, facts))
+    return parts
+
+
+def _same_records(a: Part, b: Part) -> bool:
+    """Do two parts hold the same training records (a copy, or a concatenation's segment)?"""
+    fa, fb = a.result.frame, b.result.frame
+    for tag in ("loss", "lr"):
+        sa = fa.loc[fa["tag"] == tag].drop_duplicates("step", keep="last")
+        sb = fb.loc[fb["tag"] == tag].drop_duplicates("step", keep="last")
+        if len(sa) and len(sa) == len(sb):
+            return bool(
+                np.array_equal(sa["step"].to_numpy(), sb["step"].to_numpy())
+                and np.allclose(
+                    sa["value"].to_numpy(),
+                    sb["value"].to_numpy(),
+                    rtol=SAME_VALUES_RTOL,
+                    equal_nan=True,
+                )
+            )
+        if len(sa) or len(sb):
+            return False
+    return False
+
+
+def _drop_repeats(parts: list[Part]) -> tuple[list[Part], list[Part]]:
+    """Read each record once: where two parts hold the same training records, keep the one
+    from the session with more files (its own folder, its text log) and drop the copy.
+    Returns the parts kept and the copies dropped (each marked with the part it repeats)."""
+    keep: list[Part] = []
+    dropped: list[Part] = []
+    for part in parts:
+        if part.train_steps().empty:
+            keep.append(part)
             continue
+        twin = next((k for k in keep if not k.train_steps().empty and _same_records(k, part)), None)
+        if twin is None:
+            keep.append(part)
+            continue
+        if len(part.spec.all_files()) > len(twin.spec.all_files()):
+            keep[keep.index(twin)] = part
+            part, twin = twin, part
+        part.reason = f"repeats records read from another file (read once): {twin.name}"
+        dropped.append(part)
+    return keep, dropped
+
+
+def _why_no_training(part: Part) -> str:
+    """Why a session yields no training run, from what it holds."""
+    frame = part.result.frame
+    meta = part.result.meta
+    files = part.spec.all_files()
+    if meta.get("predict_only"):
+        return "predict only (no training)"
+    if len(frame) and tag_prefix_mask(frame["tag"], VAL_PREFIX).any():
+        return "test or validation only"
+    if len(frame) and (not_training(frame["tag"]) | frame["tag"].isin(BOOKKEEPING_TAGS)).all():
+        return "no training scalars (summary values only)"
+    if _has_test_lines(part.spec):
+        return "test or validation only"
+    logs = [p for k, ps in part.spec.files.items() if k.endswith("_log") for p in ps]
+    if logs:
+        return "ended before the first training line"
+    if files and all(_size(p) == 0 for p in files):
+        return "empty"
+    if part.result.skipped and all(s.where == "whole file" for s in part.result.skipped):
+        return "damaged: " + part.result.skipped[0].reason
+    if set(part.spec.files) <= {"config", "hparams"} or (
+        part.spec.files.get("config") or part.facts.config is not None
+    ):
+        return "config only (ended before the first training line)"
+    if not len(frame) and not part.result.skipped and meta.get("file_version"):
+        return "no scalars (config or metadata only)"  # a whole event file with no scalar in it
+    return "damaged: nothing could be read"
+
+
+def _has_test_lines(spec: SessionSpec) -> bool:
+    """A test-only session: its text log has test/val lines and no train line, or mmengine's
+    test results file `<ts>/<ts>.json` sits in its folder."""
+    from logan.readers.sniff import TextStage, scan_text_log
+
+    for kind, paths in spec.files.items():
+        if kind.endswith("_log"):
+            for p in paths:
+                try:
+                    if scan_text_log(p).stage in (TextStage.TEST, TextStage.VAL):
+                        return True
+                except OSError:
+                    continue
+    if spec.folder is not None:
+        results = spec.folder / f"{spec.folder.name}.json"
+        return results.is_file()
+    return False
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return -1
+
+
+def classify(parts: list[Part], producer: Producer, spec: RunSpec) -> list[list[Part]]:
+    """Mark each part's kind and group the training ones into attempts.
+
+    A session continues the attempt before it when its step counter continues (a resume: the
+    config says `resume`, or, with no config to say, it starts past half of what the attempt
+    reached), or when it starts again from a checkpoint the same work_dir wrote (`load_from`,
+    LR004's case). Anything else that trains is a fresh start: a new attempt.
+    """
+    attempts: list[list[Part]] = []
+    first_lo = reach = 0
+    for part in parts:
+        steps = part.train_steps()
+        if steps.empty:
+            part.reason = _why_no_training(part)
+            part.kind = (
+                SessionKind.TEST if part.reason.startswith("test") else SessionKind.NO_TRAINING
+            )
+            continue
+        lo, hi = int(steps.min()), int(steps.max())
+        facts = part.facts
+        kind = SessionKind.FRESH
+        if attempts:
+            if lo > first_lo and (facts.resume is True or lo > reach / 2):
+                kind = SessionKind.RESUME
+            elif facts.load_from and producer.is_own_checkpoint(facts.load_from, spec):
+                kind = SessionKind.LOAD_FROM
+        elif facts.resume and lo > 1:
+            kind = SessionKind.RESUME  # the sessions before it were not kept
+        part.kind = kind
+        if kind == SessionKind.FRESH or not attempts:
+            attempts.append([part])
+            first_lo, reach = lo, hi
+        else:
+            attempts[-1].append(part)
+            reach = max(reach, hi) if kind == SessionKind.RESUME else reach + hi
+    return attempts
+
+
+def _attempt_config(
+    attempt: list[Part], spec: RunSpec, only_attempt: bool, meta: dict[str, Any]
+) -> tuple[dict[str, Any] | None, str | None, str | None]:
+    """The config the attempt ran with: its newest session's own (naming the work_dir's dumped
+    `<name>.py` when that is the same text, since a fix diff should name the user's file);
+    without one, the work_dir's dump when this is the work_dir's only attempt."""
+    dumps = [(p, parse_config(p)) for p in spec.config_paths]
+    for part in reversed(attempt):
+        f = part.facts
+        if f.config is None:
+            continue
+        for path, (config, text) in dumps:
+            if (
+                text is not None
+                and f.config_text is not None
+                and text.strip() == f.config_text.strip()
+            ):
+                return config, str(path), text
+        return f.config, f.config_path, f.config_text
+    if only_attempt:
+        for path, (config, text) in dumps:
+            if config is not None:
+                return config, str(path), text
     if meta.get("config"):
-        return dict(meta["config"]), None, None
+        return dict(meta["config"]), meta.get("config_path"), None
     logged = meta.get("config_text")
     if logged:
-        try:
-            return load_config(logged), None, logged
-        except Exception:  # noqa: BLE001
-            return None, None, None
+        config, text = parse_config(logged)
+        if config is not None:
+            return config, None, text
     return None, None, None
 
 
-def load(spec: RunSpec) -> Run:
-    """Read every session of a run and assemble the Run."""
-    parts: list[tuple[SessionSpec, ReadResult]] = []
-    sources: list[str] = []
-    skipped: list[Skipped] = []
-    meta: dict[str, Any] = {}
+def load_all(spec: RunSpec) -> Loaded:
+    """Read every session of a spec and build one Run per attempt (see the module docstring)."""
+    producer = by_name(spec.producer)
     empty = _zero_length(spec)
     if empty:
         # Runs killed before their first log line are common; no reader needs to see them.
         raise UnreadableInput(_nothing_read(spec, empty))
-    for index, session in enumerate(spec.sessions):
-        result, used = read_session(spec.producer, session, index)
-        parts.append((session, result))
-        sources.extend(used)
-        skipped.extend(result.skipped)
-        for k, v in result.meta.items():
-            meta[k] = v  # later sessions state the newer facts
-    if all(result.frame.empty for _, result in parts):
-        raise UnreadableInput(_nothing_read(spec, skipped))
-    table, sessions = stitch(parts)
-    if spec.producer == "hf" and "hf_args_text" not in meta:
-        meta.update(_hf_args(spec))
+    parts, repeats = _drop_repeats(_read_parts(producer, spec))
+    attempts = classify(parts, producer, spec)
+    unread = [(_part_path(p, spec), p.reason or "") for p in parts + repeats if p.reason]
+    if not attempts:
+        skipped = [s for p in parts for s in p.result.skipped]
+        if all(p.result.frame.empty for p in parts) and not any(
+            p.reason and not p.reason.startswith("damaged") for p in parts
+        ):
+            raise UnreadableInput(_nothing_read(spec, skipped))
+        return Loaded([], unread)
+    runs = [
+        _build_run(producer, spec, attempt, k, len(attempts), parts)
+        for k, attempt in enumerate(attempts)
+    ]
+    return Loaded(runs, unread)
+
+
+def _part_path(part: Part, spec: RunSpec) -> str:
+    if part.spec.folder is not None:
+        where = part.spec.folder
+    else:
+        files = part.spec.all_files()
+        where = files[0] if files else spec.root
+    try:
+        rel = where.relative_to(spec.root)
+        text = spec.display if str(rel) == "." else str(Path(spec.display) / rel)
+    except ValueError:
+        text = str(where)
+    if part.name != part.spec.name:
+        text += f" ({part.name.rsplit('#', 1)[-1]})"
+    return printable(text)
+
+
+def _build_run(
+    producer: Producer,
+    spec: RunSpec,
+    attempt: list[Part],
+    index: int,
+    count: int,
+    all_parts: list[Part],
+) -> Run:
+    sources: list[str] = []
+    skipped: list[Skipped] = []
+    meta: dict[str, Any] = {}
+    for part in attempt:
+        sources.extend(s for s in part.used if s not in sources)
+        skipped.extend(part.result.skipped)
+        meta.update(part.result.meta)  # later sessions state the newer facts
+    # Damage in files that gave no session still costs the run they sit in: say so.
+    if index == count - 1:
+        for part in all_parts:
+            if part.reason and part.reason.startswith("damaged"):
+                skipped.extend(part.result.skipped)
+    table, sessions = stitch(attempt)
+    if producer.name == "hf" and "hf_args_text" not in meta:
+        meta.update(_hf_args(producer, spec))
     if meta.get("hf_args_text") and not meta.get("config"):
         from logan.readers.hf import parse_training_args
 
         meta["config"] = parse_training_args(meta["hf_args_text"])
-    config, config_path, config_text = _load_config(spec, meta)
+    config, config_path, config_text = _attempt_config(attempt, spec, count == 1, meta)
     if config_text is not None:
         meta["config_text"] = config_text
     epochs = infer_epochs(table, meta, config)
@@ -265,9 +562,13 @@ def load(spec: RunSpec) -> Run:
             table.loc[val, "step"] = val_steps.to_numpy() * epochs.epoch_length
             table = table.sort_values(["step", "session"], kind="stable").reset_index(drop=True)
     meta.update(epochs.meta)
+    path = spec.display
+    if count > 1:
+        path = _part_path(attempt[0], spec)
+        meta["attempt"] = {"index": index + 1, "of": count, "work_dir": spec.display}
     return Run(
-        path=spec.display,
-        root=spec.root,
+        path=path,
+        root=spec.root if count == 1 else (attempt[0].spec.folder or spec.root),
         producer=spec.producer,
         sources=tuple(printable(s) for s in _relative_sources(sources, spec)),
         scalars=table,
@@ -281,6 +582,15 @@ def load(spec: RunSpec) -> Run:
         skipped=tuple(Skipped(printable(k.path), k.where, printable(k.reason)) for k in skipped),
         meta=meta,
     )
+
+
+def load(spec: RunSpec) -> Run:
+    """The newest attempt of a spec as one Run (see `load_all` for every attempt)."""
+    loaded = load_all(spec)
+    if not loaded.runs:
+        reasons = "; ".join(f"{p}: {r}" for p, r in loaded.unread[:SHOWN_REASONS])
+        raise UnreadableInput(printable(f"no training session ({reasons})"))
+    return loaded.runs[-1]
 
 
 def _zero_length(spec: RunSpec) -> list[Skipped]:

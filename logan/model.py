@@ -199,12 +199,23 @@ class RunResult:
         return f"RunResult(path={self.run.path!r}, findings={codes})"
 
 
+@dataclass(frozen=True)
+class NotAnalysed:
+    """A session or file that looks like a training log but yields no training run, and why:
+    test-only, ended before the first training line, config only, predict only, empty, damaged."""
+
+    path: str
+    reason: str
+
+
 @dataclass
 class Analysis:
-    """The result of `logan.analyze`: one RunResult per run found, and the inputs that failed."""
+    """The result of `logan.analyze`: one RunResult per run found, the inputs that failed, and
+    the sessions and files that hold no training (each with its reason)."""
 
     results: list[RunResult]
     problems: list[Problem]
+    not_analysed: list[NotAnalysed] = field(default_factory=list)
 
     @property
     def runs(self) -> list[Run]:

@@ -23,6 +23,7 @@ _HF_SUMMARY = re.compile(
 )
 _PG = re.compile(r"^(?:lr|learning_rate)[/_-]pg(?P<pg>\d+)$")
 _VAL_PREFIXES = ("val/", "val_", "eval/", "eval_", "valid/", "validation/", "test/")
+_TEST_PREFIXES = ("test_",)
 
 
 @lru_cache(maxsize=4096)
@@ -34,6 +35,12 @@ def canonical_tag(tag: str) -> str:
     t = tag.strip()
     if _HF_SUMMARY.match(t):
         return "summary/" + t[len("train/") :]
+    if t == "hp_metric":  # Lightning's TensorBoardLogger placeholder, written by every version
+        return "summary/hp_metric"
+    if t.startswith(_TEST_PREFIXES):
+        # `trainer.test()` metrics (Lightning writes them to an event file of their own): an
+        # evaluation, kept apart from training curves and from validation of the same name.
+        return "val/" + t
     for prefix in _VAL_PREFIXES:
         if t.startswith(prefix) and prefix != "val/":
             return "val/" + t[len(prefix) :]

@@ -43,8 +43,8 @@ SAMPLE_VERDICTS: dict[str, set[str]] = {
 # Public runs: two shortened their training without shortening the schedule (LR002); the rest
 # are healthy. Why, run by run:
 PUBLIC_VERDICTS: dict[str, set[str]] = {
-    # validation lines only: read as "no training scalars", no finding
-    "mmcv1-resnet18_b32_flower": set(),
+    # (mmcv1-resnet18_b32_flower holds validation lines only: no training run, see
+    # tests/readers/test_public_runs.py)
     "mmcv1-resnet50_cifar10": set(),
     # MultiStepLR [30, 60, 90] over 100 epochs: the flat last stage is the recipe
     "openmmlabcamp-homework-2-train": set(),

@@ -358,6 +358,11 @@ WARMUP_UNFINISHED_SHARE = 0.10
 # Warmups longer than this share of the run leave little training at the peak LR; common recipes
 # use 1-10% (XTuner 3%, HF 0-10%, mmdet ~500 iters).
 WARMUP_MAX_SHARE = 0.30
+# A run that stopped before this share of its planned steps was cut short (killed, crashed):
+# whether its warmup "ended" says nothing about the warmup.
+WARMUP_CUT_SHORT = 0.90
+# Schedulers that are warmups when they rise from a start factor below 1.
+WARMUP_TYPES = ("LinearLR", "QuadraticWarmupLR")
 
 
 @rule("LR005", "warmup", Severity.WARNING)
@@ -367,7 +372,10 @@ def warmup(run: Run, expected: object) -> Iterator[Finding]:
     What it does: reports (warning) an LR still rising over the last 10% of the run — warmup never
     reached its peak; (warning) a warmup longer than 30% of the run; (info) more than one logged
     step at LR exactly 0 at the start (a warmup from 0 stepped per epoch wastes a whole epoch).
-    A single first step at LR 0 is HF's warmup by design and is not reported.
+    A single first step at LR 0 is HF's warmup by design and is not reported. Shares are of the
+    planned training (max_iters, or max_epochs x epoch length) when it is known. A run that
+    stopped before 90% of its plan (killed, crashed) is judged by its configured warmup only:
+    its LR still rising at the end is the run's end, not the warmup's fault.
 
     Why it matters: a warmup sized in the wrong unit (epochs for iterations, or `warmup_ratio` of
     the wrong total) silently replaces the schedule the run was meant to have.
@@ -391,6 +399,28 @@ def warmup(run: Run, expected: object) -> Iterator[Finding]:
     falling = ~equal_mask(values, tol) & (values[1:] < values[:-1])
     if peak <= 0:
         return
+    planned = _planned_length(run)
+    configured = _configured_warmup_share(run)
+    if (planned and last < WARMUP_CUT_SHORT * planned) or (not planned and configured):
+        # The run stopped (killed, crashed) before its planned end, or its length is known only
+        # from the config: an unfinished warmup is then the run's end, not the warmup's fault.
+        # Judge the configured warmup against the planned training instead.
+        if configured and configured[0] > WARMUP_MAX_SHARE:
+            share, end, total, unit = configured
+            yield Finding(
+                code="LR005",
+                name="warmup",
+                severity=Severity.WARNING,
+                message=f"the configured warmup takes {share:.0%} of the planned training (until "
+                f"{unit} {end:g} of {total:g}); the run stopped at step {last}",
+                step=first,
+                end_step=last,
+                evidence={"share_of_run": share, "warmup_end": end, "planned": total},
+                hint="Check the warmup length and its unit (epochs vs iterations).",
+            )
+        return
+    if planned:
+        span = max(planned - first, 1)
     # Still rising at the end, and never decayed: the warmup never ended.
     tail_from = last - WARMUP_UNFINISHED_SHARE * span
     tail = steps[1:] >= tail_from
@@ -445,6 +475,45 @@ def warmup(run: Run, expected: object) -> Iterator[Finding]:
         )
 
 
+def _planned_length(run: Run) -> int | None:
+    """Optimizer steps the run was configured for (max_iters, or max_epochs x epoch length)."""
+    if run.max_iters:
+        return int(run.max_iters)
+    if run.max_epochs and run.epoch_length:
+        return int(run.max_epochs * run.epoch_length)
+    return None
+
+
+def _configured_warmup_share(run: Run) -> tuple[float, float, float, str] | None:
+    """(share, end, planned, unit) of the config's warmup: a LinearLR or QuadraticWarmupLR rising
+    from a start factor below 1, its `end` against the training length in the same unit
+    (epochs for a scheduler by epoch, iterations otherwise). None when the config does not say."""
+    schedulers = (run.config or {}).get("param_scheduler")
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    if not isinstance(schedulers, list):
+        return None
+    for sched in schedulers:
+        if not isinstance(sched, dict) or sched.get("type") not in WARMUP_TYPES:
+            continue
+        end = sched.get("end")
+        factor = sched.get("start_factor", 1.0 / 3)
+        if not _number(end) or end <= 0 or (_number(factor) and factor >= 1):
+            return None
+        if sched.get("by_epoch", True):
+            total, unit = run.max_epochs, "epoch"
+        else:
+            total, unit = _planned_length(run), "step"
+        if not total:
+            return None
+        return min(float(end), float(total)) / float(total), float(end), float(total), unit
+    return None
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 # LR006 thresholds.
 # The run covered less than this share of its LR range: a per-iteration schedule stepped per
 # epoch advances by 1/epoch_length of its schedule per epoch.
@@ -474,7 +543,8 @@ def lr_frozen_by_units(run: Run, expected: object) -> Iterator[Finding]:
     """
     length = run.epoch_length
     lr = run.series("lr", finite=True)
-    if not length or len(lr) < 4:
+    # With one step per epoch every change lies on a boundary: the pattern proves nothing.
+    if not length or length < 2 or len(lr) < 4:
         return
     steps = lr.index.to_numpy(dtype="int64")
     values = lr.to_numpy(dtype="float64")

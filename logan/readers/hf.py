@@ -5,7 +5,12 @@
 1), evaluation entries (`eval_*` keys, kept apart as `val/<name>`) and, at the end of `train()`,
 one summary entry (`train_runtime`, `train_loss`, `total_flos`, ...) that is no curve and goes to
 `meta["summary"]`. The LR logged at step k is the one that update k used (transformers 5 reads it
-before stepping the scheduler). A truncated or damaged file still yields every complete entry.
+before stepping the scheduler). Entries of other kinds are not damage: `predict()` metrics
+(`predict_*`, `test_*`) with a step become `val/<key>`; entries without a `step` (metrics a script
+appended itself, a summary written without one) cannot be placed on the step axis and are counted
+by kind in `meta["unplaced_entries"]`. Only damage is skipped (reasons start with "damaged"): text
+that is not JSON, an entry that is not an object, a `step` that is null or not a number, an LR or
+loss that is not a number. A truncated or damaged file still yields every complete entry.
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ _SUMMARY_MARKERS = frozenset(
     {"train_runtime", "train_samples_per_second", "train_steps_per_second"}
 )
 _SUMMARY_KEYS = _SUMMARY_MARKERS | {"train_loss", "total_flos"}
-# Evaluation (`eval_`) and `predict()` (`test_`) metrics.
-_EVAL_PREFIXES = ("eval_", "test_")
+# Evaluation (`eval_`) and `predict()` (`test_`, or `predict_` as LLaMA-Factory names them).
+_EVAL_PREFIXES = ("eval_", "test_", "predict_")
+_PREDICT_PREFIXES = ("test_", "predict_")
 # trainer_state.json's top-level facts worth passing on.
 _STATE_FACTS = (
     "max_steps",
@@ -85,6 +91,18 @@ def _finite(value: Any) -> float | None:
     return v if v is not None and math.isfinite(v) else None
 
 
+def _entry_kind(entry: dict[str, Any]) -> str:
+    """What a `log_history` entry without a step holds: predict, eval, train or other metrics."""
+    keys = [k for k in entry if k not in _INDEX_KEYS]
+    if any(k.startswith(_PREDICT_PREFIXES) for k in keys):
+        return "predict"
+    if any(k.startswith("eval_") for k in keys):
+        return "eval"
+    if any(canonical_tag(k) in _LISTED_TAGS for k in keys):
+        return "train"
+    return "other"
+
+
 def _line_of(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
@@ -110,9 +128,10 @@ def _scan_entries(text: str, start: int, path: str) -> tuple[list[tuple[int, Any
         except (ValueError, RecursionError):
             nxt = text.find("{", pos + 1)
             if nxt < 0:
-                skipped.append(Skipped(path, f"line {line}", "truncated entry at end of file"))
+                reason = "damaged: truncated entry at end of file"
+                skipped.append(Skipped(path, f"line {line}", reason))
                 break
-            skipped.append(Skipped(path, f"line {line}", "damaged log_history entry"))
+            skipped.append(Skipped(path, f"line {line}", "damaged: log_history entry is not JSON"))
             pos = nxt
             continue
         entries.append((line, obj))
@@ -132,7 +151,7 @@ def _parse_state(
         history = state.get("log_history")
         if isinstance(history, list):
             return state, [(0, e) for e in history], []
-        return state, [], [Skipped(path, "log_history", "no log_history list")]
+        return state, [], [Skipped(path, "log_history", "damaged: log_history is not a list")]
     # Damaged JSON: recover the flat facts and every complete entry.
     facts: dict[str, Any] = {}
     for key, raw in _TOP_FACT.findall(text):
@@ -142,11 +161,22 @@ def _parse_state(
             continue
     m = _LOG_HISTORY.search(text)
     if m is None:
-        return facts, [], [Skipped(path, "whole file", "not a trainer_state.json (no log_history)")]
+        return facts, [], [Skipped(path, "whole file", "damaged: no log_history found")]
     entries, skipped = _scan_entries(text, m.end(), path)
     if not skipped:
-        skipped.append(Skipped(path, "end of file", "file is cut off after log_history"))
+        skipped.append(Skipped(path, "end of file", "damaged: file is cut off after log_history"))
     return facts, entries, skipped
+
+
+def _state_ratio(train: list[tuple[int, float]], state: dict[str, Any]) -> int | None:
+    """max_steps / num_train_epochs when whole and within an epoch of every logged point."""
+    max_steps, n_epochs = _finite(state.get("max_steps")), _finite(state.get("num_train_epochs"))
+    if max_steps and n_epochs and n_epochs == int(n_epochs) and max_steps % n_epochs == 0:
+        # max_steps = ceil(num_train_epochs * steps_per_epoch) when training by epochs.
+        ratio = int(max_steps // n_epochs)
+        if ratio >= 1 and all(abs(s / ratio - e) < 1.0 for s, e in train if e > 0):
+            return ratio
+    return None
 
 
 def _epoch_length(train: list[tuple[int, float]], state: dict[str, Any]) -> tuple[int | None, str]:
@@ -156,23 +186,25 @@ def _epoch_length(train: list[tuple[int, float]], state: dict[str, Any]) -> tupl
     counts optimizer updates; with gradient accumulation an epoch can end on a partial
     accumulation, so steps/epoch is not exact mid-epoch. At a whole epoch k it is exact: the
     epoch length is step / k. Older transformers rounded the epoch to 2 decimals, which can make
-    several steps look whole; the most common candidate wins then.
+    several steps look whole (steps 2890-2915 all log epoch 1.0 in a 2904-step epoch); the
+    candidates then bracket the length, and max_steps / num_train_epochs wins when it lies
+    among them, else the most common candidate.
     """
+    ratio = _state_ratio(train, state)
     candidates: Counter[int] = Counter()
     for step, epoch in train:
         k = round(epoch)
         if k >= 1 and abs(epoch - k) < _EPOCH_TOL and step % k == 0:
             candidates[step // k] += 1
+    rounded = all(abs(e * 100 - round(e * 100)) < 1e-6 for _, e in train)
+    if ratio is not None and rounded and candidates and min(candidates) <= ratio <= max(candidates):
+        return ratio, "max_steps / num_train_epochs"
     if candidates:
         top = max(candidates.values())
         tied = sorted(c for c, n in candidates.items() if n == top)
         return tied[len(tied) // 2], "whole logged epochs"
-    max_steps, n_epochs = _finite(state.get("max_steps")), _finite(state.get("num_train_epochs"))
-    if max_steps and n_epochs and n_epochs == int(n_epochs) and max_steps % n_epochs == 0:
-        # max_steps = ceil(num_train_epochs * steps_per_epoch) when training by epochs.
-        ratio = int(max_steps // n_epochs)
-        if all(abs(s / ratio - e) < 1.0 for s, e in train if e > 0):
-            return ratio, "max_steps / num_train_epochs"
+    if ratio is not None:
+        return ratio, "max_steps / num_train_epochs"
     ratios = sorted(s / e for s, e in train if e > 0)
     if len(ratios) >= 2:
         return max(1, round(ratios[len(ratios) // 2])), "median step/epoch"
@@ -189,7 +221,9 @@ def read(path: Path, session: int = 0) -> ReadResult:
         return ReadResult(build_frame([], [], []), [Skipped(spath, "whole file", "empty file")], {})
     text = raw.decode("utf-8", errors="replace")
     if "\ufffd" in text:
-        skipped.append(Skipped(spath, "whole file", "bytes that are not UTF-8 were replaced"))
+        skipped.append(
+            Skipped(spath, "whole file", "damaged: bytes that are not UTF-8 were replaced")
+        )
     state, entries, more = _parse_state(text, spath)
     skipped.extend(more)
 
@@ -199,27 +233,31 @@ def read(path: Path, session: int = 0) -> ReadResult:
     epochs: list[float] = []
     train_epochs: list[tuple[int, float]] = []
     summary: dict[str, float] = {}
+    unplaced: Counter[str] = Counter()
     for i, (line, entry) in enumerate(entries):
         where = f"line {line}" if line else f"log_history[{i}]"
         if not isinstance(entry, dict):
-            skipped.append(Skipped(spath, where, "entry is not a JSON object"))
+            skipped.append(Skipped(spath, where, "damaged: entry is not a JSON object"))
             continue
-        step_v = _num(entry.get("step"))
-        if step_v is None or not math.isfinite(step_v):
-            skipped.append(Skipped(spath, where, "entry has no numeric `step`"))
-            continue
-        if abs(step_v) >= _STEP_LIMIT:
-            skipped.append(Skipped(spath, where, "entry's `step` is too large"))
-            continue
-        step = int(step_v)
-        ep = _num(entry.get("epoch"))
-        epoch = ep if ep is not None and math.isfinite(ep) else math.nan
         if _SUMMARY_MARKERS & entry.keys():
             for key, value in entry.items():
                 v = _num(value)
                 if key not in _INDEX_KEYS and v is not None:
                     summary[key] = v
             continue
+        if "step" not in entry:  # `"step": null` is damage, no key at all is another kind
+            unplaced[_entry_kind(entry)] += 1
+            continue
+        step_v = _num(entry.get("step"))
+        if step_v is None or not math.isfinite(step_v):
+            skipped.append(Skipped(spath, where, "damaged: entry's `step` is not a number"))
+            continue
+        if abs(step_v) >= _STEP_LIMIT:
+            skipped.append(Skipped(spath, where, "damaged: entry's `step` is too large"))
+            continue
+        step = int(step_v)
+        ep = _num(entry.get("epoch"))
+        epoch = ep if ep is not None and math.isfinite(ep) else math.nan
         is_eval = any(k.startswith(_EVAL_PREFIXES) for k in entry)
         bad: list[str] = []
         for key, value in entry.items():
@@ -232,7 +270,7 @@ def read(path: Path, session: int = 0) -> ReadResult:
                 continue
             if key.startswith("eval_"):
                 tag = VAL_PREFIX + key[len("eval_") :]
-            elif key.startswith("test_"):  # predict(): kept apart from the eval metrics
+            elif key.startswith(_PREDICT_PREFIXES):  # predict(): apart from the eval metrics
                 tag = VAL_PREFIX + key
             elif is_eval:
                 continue  # e.g. an eval entry's `total_flos`: not a training curve
@@ -246,7 +284,8 @@ def read(path: Path, session: int = 0) -> ReadResult:
             values.append(v)
             epochs.append(epoch)
         if bad:
-            skipped.append(Skipped(spath, where, f"not a number in {', '.join(bad)}"))
+            reason = f"damaged: not a number in {', '.join(bad)}"
+            skipped.append(Skipped(spath, where, reason))
         if not is_eval and not math.isnan(epoch):
             train_epochs.append((step, epoch))
 
@@ -266,6 +305,8 @@ def read(path: Path, session: int = 0) -> ReadResult:
         meta["epoch_length_source"] = source
     if summary:
         meta["summary"] = summary
+    if unplaced:
+        meta["unplaced_entries"] = dict(unplaced)
     frame = build_frame(steps, tags, values, epochs=epochs, session=session)
     return ReadResult(frame=frame, skipped=skipped, meta=meta)
 

@@ -10,7 +10,8 @@ The monitor names its columns `lr-<Optimizer>`, `lr-<Optimizer>/pg<k>` (k counte
 of the step, `step / epoch_length`) when the rows pin the epoch length down, else NaN.
 `hparams.yaml` is parsed as data only (never executed); `!!python/...` tags are read as plain
 data. Each line is parsed as CSV on its own (CSVLogger writes no multi-line cells), so an
-unbalanced quote or an oversized cell costs only its line.
+unbalanced quote or an oversized cell costs only its line. `lightning_stage` tells a fit from a
+test- or validate-only file (TensorBoard events or CSV rows), for discovery.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ _MONITOR_EXTRAS = ("-momentum", "-weight_decay")
 # Name parts that mark a metric as validation/test rather than training.
 _VAL_WORDS = frozenset({"val", "valid", "validation", "eval", "test"})
 _WORD_SPLIT = re.compile(r"[/_.\-\s]+")
+# Tags every Lightning stage writes: TensorBoardLogger's `hp_metric` placeholder (-1 at step 0)
+# and the `epoch` that `self.log` adds to each logged step.
+_STAGE_NEUTRAL = frozenset({"hp_metric", "epoch"})
+_VALIDATE_WORDS = _VAL_WORDS - {"test"}
 
 
 def _lr_tags(columns: list[str]) -> dict[str, str]:
@@ -260,3 +265,38 @@ def read(path: Path, session: int = 0) -> ReadResult:
     epochs = [s / length for s in steps] if length else None
     frame = build_frame(steps, tags, values, epochs=epochs, session=session)
     return ReadResult(frame=frame, skipped=skipped, meta=meta)
+
+
+def tag_stage(tag: str) -> str:
+    """Which Lightning stage logs a tag: "test", "validate", "train", or "" for `hp_metric`/`epoch`.
+
+    Works on raw TensorBoard tags (`test_acc`, `val/loss`, `loss_step`) and on this reader's
+    tags (`val/test_acc`, `val/loss`, `loss`): `trainer.test()` metrics are named with `test` by
+    convention, validation ones with `val`/`valid`/`validation`/`eval`.
+    """
+    if tag in _STAGE_NEUTRAL:
+        return ""
+    words = set(_WORD_SPLIT.split(tag.lower()))
+    if "test" in words:
+        return "test"
+    if _VALIDATE_WORDS & words or tag.startswith(VAL_PREFIX):
+        return "validate"
+    return "train"
+
+
+def lightning_stage(result: ReadResult) -> str:
+    """What a Lightning event file or metrics.csv holds: "fit", "test", "validate" or "empty".
+
+    Lightning writes a new event file per `Trainer` entry point of one logger, so a `trainer.test()`
+    after `fit()` leaves an events file of only `test_*` tags (plus `epoch`, `hp_metric`); such a
+    file is no training session and must not add steps to the run. "empty" is a version that
+    logged nothing but the `hp_metric` placeholder (a fit killed before its first log, or a
+    logger that was created and never used). Any training tag makes it "fit", whatever else the
+    file holds (a CSV keeps all stages in one file: see `tag_stage` to tell its rows apart).
+    """
+    stages = {tag_stage(str(t)) for t in result.frame["tag"].unique()} - {""}
+    if not stages:
+        return "empty"
+    if "train" in stages:
+        return "fit"
+    return "test" if "test" in stages else "validate"

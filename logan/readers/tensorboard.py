@@ -29,6 +29,9 @@ __all__ = ["read", "scan_frames"]
 
 # HF Trainer's TensorBoardCallback writes TrainingArguments as JSON text under this tag.
 HF_ARGS_TAG = "args/text_summary"
+# Text summaries that state facts about the run: HF's TrainingArguments, and the config that
+# mmengine's TensorboardVisBackend writes (`add_config`), which is all an events-only session has.
+TEXT_META = {HF_ARGS_TAG: "hf_args_text", "config/text_summary": "config_text"}
 SCALARS_PLUGIN = "scalars"
 # A Value's bytes around its number (tag, layout, metadata) longer than this are decoded one by
 # one: such tags are rare, and every 8 bytes of signature costs one numpy pass over all records.
@@ -288,10 +291,11 @@ class _Decoder:
                 x = _tensor_scalar(v.tensor)
                 if x is not None:
                     (rows if plugin else pending).append((r, v.tag, x, step, wall))
-            elif plugin == "text" and v.tag == HF_ARGS_TAG:
-                if v.tensor.string_val and "hf_args_text" not in self.meta:
+            elif plugin == "text" and v.tag in TEXT_META:
+                key = TEXT_META[v.tag]
+                if v.tensor.string_val and key not in self.meta:
                     raw = v.tensor.string_val[0]
-                    self.meta["hf_args_text"] = raw.decode("utf-8", errors="replace")
+                    self.meta[key] = raw.decode("utf-8", errors="replace")
         return True
 
     def _hparams(self, content: bytes) -> None:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -92,46 +92,74 @@ def folder_names(paths: list[str], given: Sequence[str] = ()) -> list[str]:
     return names
 
 
+# A place (what discovery found: a work_dir, a log file) as the reports name it:
+# (its path, its folder under --out, its name in the reports).
+Place = tuple[str, str, str]
+
+
+def locate(run_path: str, places: Sequence[Place]) -> tuple[str, str]:
+    """(folder under --out, name in the reports) of a run: its place's, plus the rest of its path
+    when the place held several attempts (`work_dir/20240101_120000`, `train.log (2)`)."""
+    best: Place | None = None
+    for place in places:
+        path = place[0]
+        if run_path == path or (
+            run_path.startswith(path) and run_path[len(path)] in "/\\ "
+        ):  # fmt: skip
+            if best is None or len(path) > len(best[0]):
+                best = place
+    if best is None:
+        return slug(run_path), run_path
+    path, folder, shown = best
+    rest = run_path[len(path) :]
+    if not rest:
+        return folder, shown
+    joiner = " " if rest.startswith(" ") else "/"
+    rest = rest.strip("/\\ ")
+    return slug(f"{folder}/{rest}"), f"{shown}{joiner}{rest}"
+
+
 @dataclass(frozen=True)
 class RunFolders:
     """Writes each run's report folder as soon as the run is analysed (picklable, so worker
-    processes of `--jobs` write their own runs): memory never holds more than one run's table."""
+    processes of `--jobs` write their own runs): memory never holds more than one run's table.
+
+    A place may hold several attempts, known only once read, so a run's folder is found from its
+    path (see `locate`), not from its position."""
 
     out: Path
-    names: tuple[str, ...]
-    shown: tuple[str, ...] = ()  # how the reports name each run (default: its path)
+    places: tuple[Place, ...]
     image_base_url: str | None = None
 
     def __call__(self, result: RunResult, index: int) -> None:
-        name = self.names[index]
+        folder, shown = locate(result.run.path, self.places)
+        url = self.image_base_url
         write_run(
             result,
-            self.out / name,
-            name=self.shown[index] if self.shown else None,
-            image_base_url=markdown.image_url(self.image_base_url, name)
-            if self.image_base_url
-            else None,
+            self.out / folder,
+            name=shown,
+            image_base_url=markdown.image_url(url, folder) if url else None,
         )
 
 
 @dataclass
 class ReportTree:
-    """`check --out`: hands `analyze` a per-run writer (see RunFolders) and remembers the folder
-    each run got, so that the index written at the end links them."""
+    """`check --out`: hands `analyze` a per-run writer (see RunFolders) and, at the end, writes
+    the index linking the folders it wrote."""
 
     out: Path
     given: tuple[str, ...] = ()
     image_base_url: str | None = None
-    folders: dict[str, str] = field(default_factory=dict)
+    places: tuple[Place, ...] = ()
 
-    def sink(self, run_paths: list[str]) -> RunFolders:
-        names = tuple(folder_names(run_paths, self.given))
-        shown = tuple(run_names(run_paths, self.given)) if self.given else ()
-        self.folders.update(zip(run_paths, names, strict=True))
-        return RunFolders(self.out, names, shown, self.image_base_url)
+    def sink(self, place_paths: list[str]) -> RunFolders:
+        folders = folder_names(place_paths, self.given)
+        shown = run_names(place_paths, self.given) if self.given else place_paths
+        self.places = tuple(zip(place_paths, folders, shown, strict=True))
+        return RunFolders(self.out, self.places, self.image_base_url)
 
     def write_index(self, analysis: Analysis) -> dict[str, Path]:
-        names = [self.folders[r.run.path] for r in analysis.results]
+        names = [locate(r.run.path, self.places)[0] for r in analysis.results]
         return write_index(analysis, self.out, names)
 
 

@@ -73,6 +73,14 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         out["note"] = "no training scalars"
     worst = max(result.findings, key=lambda f: f.severity.rank, default=None)
     out["worst"] = worst.severity.value if worst else None
+    # Additions: each session's name, how it began and its steps; the attempt this run is when
+    # its folder holds several fresh starts.
+    out["session_list"] = [
+        {"name": s.name, "kind": s.kind, "first_step": s.first_step, "last_step": s.last_step}
+        for s in run.sessions
+    ]
+    if "attempt" in run.meta:
+        out["attempt"] = run.meta["attempt"]
     exp = result.expected
     if exp is not None:
         out["expected"] = {
@@ -91,6 +99,9 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
         "logan_version": __version__,
         "runs": [run_dict(r) for r in analysis.results],
         "problems": [{"path": p.path, "message": p.message} for p in analysis.problems],
+        # Addition to schema 1: sessions and files that look like training logs but hold no
+        # training run (test-only, ended before training, config only, ...), with the reason.
+        "not_analysed": [{"path": n.path, "reason": n.reason} for n in analysis.not_analysed],
     }
 
 

@@ -120,5 +120,21 @@ def render(analysis: Analysis, console: Console) -> None:
         console.print()
         for p in analysis.problems:
             _hanging(console, Text("problem ", style="red"), Text(f"{p.path}: {p.message}"))
+    if analysis.not_analysed:
+        console.print()
+        _hanging(console, Text(), Text(not_analysed_line(analysis), style="dim"), indent=0)
     console.print()
     console.print(summary(analysis), style="bold", highlight=False)
+
+
+def not_analysed_line(analysis: Analysis) -> str:
+    """One line counting the sessions and files that hold no training run, by reason."""
+    reasons: dict[str, int] = {}
+    for n in analysis.not_analysed:
+        reason = n.reason.split(":", 1)[0]
+        reasons[reason] = reasons.get(reason, 0) + 1
+    parts = ", ".join(f"{v} {k}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
+    return (
+        f"not analysed: {len(analysis.not_analysed)} session(s) or file(s) with no training run "
+        f"({parts}); --format json lists them"
+    )

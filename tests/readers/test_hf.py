@@ -185,3 +185,73 @@ def test_any_truncation_reads_a_prefix_and_never_raises(sample: Path, tmp_path: 
         assert steps == list(range(1, len(steps) + 1)), cut
         assert all(_series(r, "lr")[s] == full[s] for s in steps)
         assert r.skipped, cut  # a cut file is never reported as clean
+
+
+# Entries of other kinds that scripts add to `log_history` (issue 11): not damage.
+PREDICT_ENTRIES = [
+    # Trainer.log(predict metrics): placed at the step it was called at.
+    {"epoch": 3.0, "predict_loss": 3.05, "predict_runtime": 0.01, "step": 30},
+    # Appended by hand after predict(): no step, so nowhere to put it on the step axis.
+    {"predict_bleu-4": 2.22, "predict_rouge-l": 10.55, "predict_runtime": 12.3},
+    {"test_accuracy": 0.9},
+    {"epoch": 3.0, "eval_loss": 3.1},
+    # A summary entry written without a step.
+    {"train_runtime": 1.0, "train_loss": 3.0, "train_samples_per_second": 9.0},
+]
+
+
+def test_predict_and_stepless_entries_are_not_damage(tmp_path: Path) -> None:
+    state = json.loads(COSINE.read_text())
+    state["log_history"] += PREDICT_ENTRIES
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps(state, indent=2))
+    r, plain = hf.read(path), hf.read(COSINE)
+    assert r.skipped == []
+    assert _series(r, "val/predict_loss") == {30: 3.05}
+    assert r.meta["unplaced_entries"] == {"predict": 2, "eval": 1}
+    train = r.frame[~r.frame["tag"].str.startswith("val/")].reset_index(drop=True)
+    expect = plain.frame[~plain.frame["tag"].str.startswith("val/")].reset_index(drop=True)
+    assert train.equals(expect)
+
+
+def test_predict_entries_give_no_rn001(tmp_path: Path) -> None:
+    import logan
+
+    state = json.loads(COSINE.read_text())
+    state["log_history"] += PREDICT_ENTRIES
+    (tmp_path / "trainer_state.json").write_text(json.dumps(state, indent=2))
+    (result,) = logan.analyze(tmp_path).results
+    assert "RN001" not in {f.code for f in result.findings}
+    # A damaged entry still is RN001, and its reason says damage.
+    state["log_history"][3]["step"] = "four"
+    (tmp_path / "trainer_state.json").write_text(json.dumps(state, indent=2))
+    (result,) = logan.analyze(tmp_path).results
+    assert "RN001" in {f.code for f in result.findings}
+    assert [s.reason for s in result.run.skipped] == ["damaged: entry's `step` is not a number"]
+
+
+@pytest.mark.parametrize("folder", ["laziestcactus-gpt2-lora-ckpt-only", "suzushi-llamafactory"])
+def test_public_trainer_states_have_nothing_skipped(folder: str) -> None:
+    from tests.conftest import SHARED, need
+
+    (root,) = need(SHARED / "public_logs_2").glob(folder + "*")
+    states = sorted(root.rglob("trainer_state.json"))
+    assert len(states) == (16 if folder.startswith("laziest") else 1)
+    for state in states:
+        r = hf.read(state)
+        assert r.skipped == [] and "unplaced_entries" not in r.meta, state
+        assert r.meta["max_iters"] in (7843, 1743, 872, 8712)
+        last = int(r.frame["step"].max())
+        assert 0 <= r.meta["global_step"] - last < r.meta["logging_steps"], state
+
+
+def test_rounded_epochs_take_the_epoch_length_from_the_state() -> None:
+    """2023 transformers rounded `epoch` to 2 decimals: steps 2890-2915 all log 1.0 in suzushi's
+    2904-step epochs (8712 steps / 3 epochs, as its trainer_log.jsonl also says)."""
+    from tests.conftest import SHARED, need
+
+    state = need(
+        SHARED / "public_logs_2" / "suzushi-llamafactory-lora-3epoch" / "trainer_state.json"
+    )
+    r = hf.read(state)
+    assert (r.meta["epoch_length"], r.meta["max_epochs"]) == (2904, 3)

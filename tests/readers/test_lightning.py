@@ -192,3 +192,97 @@ def test_any_truncation_reads_a_prefix_and_never_raises(tmp_path: Path) -> None:
         lr = _series(r, "lr")
         assert sorted(lr) == list(range(1, len(lr) + 1)), cut
         assert all(lr[s] == full[s] for s in lr), cut
+
+
+# ---- lightning_stage: fit, test, validate or empty (issue 11) --------------------------------
+
+PUBLIC2 = SAMPLES.parents[1] / "shared" / "public_logs_2"
+# version -> stage of each event file in suffix order, from the folder README.
+BULLSEYE_STAGES = {
+    **dict.fromkeys((2, 3, 4, 11, 16, 17, 18), ["empty"]),
+    **dict.fromkeys((5, 6, 19), ["fit"]),
+    **dict.fromkeys((0, 1, 7, 8, 9, 10, 12, 14, 15, 20), ["fit", "test"]),
+    13: ["fit", "test", "test"],
+}
+DEBAJYOTI_STAGES = {0: ["empty"], 1: ["fit", "test"], 2: ["empty"], 3: ["fit", "test"]}
+
+
+def _event_stages(version: Path) -> list[str]:
+    from logan.readers import tensorboard
+
+    files = sorted(version.glob("events.out.tfevents.*"), key=lambda p: int(p.suffix[1:]))
+    return [lightning.lightning_stage(tensorboard.read(f)) for f in files]
+
+
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        ("bullseye-lightning-tb-test-events", BULLSEYE_STAGES),
+        ("debajyoti-lightning-tb-nan", DEBAJYOTI_STAGES),
+    ],
+)
+def test_lightning_stage_of_every_event_file(folder: str, expected: dict[int, list[str]]) -> None:
+    if not PUBLIC2.is_dir():
+        pytest.skip(f"{PUBLIC2} not present")
+    root = PUBLIC2 / folder / "lightning_logs"
+    got = {int(v.name.split("_")[1]): _event_stages(v) for v in root.glob("version_*")}
+    assert got == expected
+
+
+def test_test_file_steps_lie_past_the_fit() -> None:
+    """Why the test file must not be a session: its step would extend the run by one."""
+    from logan.readers import tensorboard
+
+    version = PUBLIC2 / "debajyoti-lightning-tb-nan" / "lightning_logs" / "version_1"
+    if not version.is_dir():
+        pytest.skip(f"{version} not present")
+    fit, test = (tensorboard.read(f) for f in sorted(version.glob("events.*")))
+    assert set(test.frame["tag"]) == {
+        "epoch",
+        "hp_metric",
+        "test_accuracy",
+        "test_f1_score",
+        "test_loss",
+    }
+    assert fit.frame["step"].max() == 499 and test.frame["step"].max() == 540
+
+
+def _keep_rows(src: Path, dst: Path, keep: str) -> Path:
+    """A metrics.csv with the header and only the rows that have a cell in columns `keep*`."""
+    lines = src.read_text().splitlines()
+    header = lines[0].split(",")
+    cols = [i for i, h in enumerate(header) if h.startswith(keep)]
+    rows = [ln for ln in lines[1:] if any(ln.split(",")[i] for i in cols)]
+    dst.write_text("\n".join([lines[0], *rows]) + "\n")
+    return dst
+
+
+def test_lightning_stage_of_csv_rows(tmp_path: Path) -> None:
+    src = PUBLIC2 / "rohith-lightning-csv-nan" / "lightning_logs" / "version_4" / "metrics.csv"
+    if not src.is_file():
+        pytest.skip(f"{src} not present")
+    full = lightning.read(src)
+    assert lightning.lightning_stage(full) == "fit"
+    test_rows = [t for t in full.frame["tag"] if lightning.tag_stage(t) == "test"]
+    assert sorted(set(test_rows)) == [
+        "val/test_Class_Accuracy",
+        "val/test_No_Obj_Accuracy",
+        "val/test_Obj_Accuracy",
+    ]
+    test_only = lightning.read(_keep_rows(src, tmp_path / "metrics.csv", "test_"))
+    assert lightning.lightning_stage(test_only) == "test"
+    val_only = lightning.read(_keep_rows(src, tmp_path / "metrics.csv", "val_"))
+    assert len(val_only.frame) == 120
+    assert lightning.lightning_stage(val_only) == "validate"
+    header_only = lightning.read(_keep_rows(src, tmp_path / "metrics.csv", "nothing"))
+    assert lightning.lightning_stage(header_only) == "empty"
+
+
+def test_tag_stage_names() -> None:
+    stage = lightning.tag_stage
+    assert [stage(t) for t in ("hp_metric", "epoch")] == ["", ""]
+    assert [stage(t) for t in ("test_acc", "val/test_acc", "test/loss")] == ["test"] * 3
+    assert [stage(t) for t in ("val/acc", "val_loss", "valid_f1", "eval_loss")] == ["validate"] * 4
+    assert [stage(t) for t in ("loss_step", "acc_epoch", "lr", "train_loss")] == ["train"] * 4
+    # `latest`, `contest` and `testing_rate` are not the word "test".
+    assert stage("latest_loss") == "train" and stage("contest") == "train"

@@ -11,7 +11,6 @@ from tests.conftest import PUBLIC, SAMPLES, copy_run, need
 
 # folder -> (producer, last logged train step, epoch length, max epochs)
 EXPECTED = {
-    "mmcv1-resnet18_b32_flower": ("mmcv", None, None, 10),  # validation lines only
     "mmcv1-resnet50_cifar10": ("mmcv", 7738, 782, 10),
     "openmmlabcamp-homework-2-train": ("mmengine", 10891, 109, 100),
     "openmmlabcamp-homework-2-train_lr0.01_epoch10": ("mmengine", 1081, 109, 10),
@@ -32,12 +31,11 @@ def test_public_run_read_as_one_run(name):
     assert (run.producer, run.last_step, run.epoch_length, run.max_epochs) == EXPECTED[name]
 
 
-def test_validation_only_mmcv_run_is_no_training_scalars_not_an_error():
+def test_validation_only_mmcv_log_is_accounted_for_not_a_run():
+    """Validation lines only: no training run, listed with its reason instead of dropped."""
     analysis = logan.analyze(need(PUBLIC / "mmcv1-resnet18_b32_flower"))
-    (result,) = analysis.results
-    assert result.run.train_scalars().empty
-    assert result.findings == []
-    assert any(t.startswith("val/") for t in result.run.tags)
+    assert analysis.results == []
+    assert [n.reason for n in analysis.not_analysed] == ["test or validation only"]
 
 
 @pytest.mark.parametrize(
