@@ -184,3 +184,17 @@ def test_a_long_source_list_is_folded_into_details(results):
     rendered = gfm(md)
     assert "<details><summary>Sources (8)</summary>" in rendered
     assert rendered.count("20260107\\_000000") == 0 and rendered.count("20260107_000000") == 2
+
+
+def test_each_attempt_of_a_place_gets_its_own_folder():
+    from logan.report.files import locate
+
+    places = [("/w/runs/exp", "exp", "exp"), ("/w/runs/train.log", "train.log", "train.log")]
+    assert locate("/w/runs/exp", places) == ("exp", "exp")
+    assert locate("/w/runs/exp/20240101_120000", places) == (
+        "exp__20240101_120000",
+        "exp/20240101_120000",
+    )
+    folder, shown = locate("/w/runs/train.log (2)", places)
+    assert shown == "train.log (2)" and folder.startswith("train.log___2")
+    assert locate("/w/runs/exp2", places)[0] != "exp"  # a prefix that is not a folder boundary
