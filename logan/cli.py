@@ -62,6 +62,13 @@ class FailOn(str, enum.Enum):
     never = "never"
 
 
+class ScheduleFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
 class ExportFormat(str, enum.Enum):
     csv = "csv"
     parquet = "parquet"
@@ -382,42 +389,70 @@ def rules(
 
 @app.command()
 def schedule(
-    config: Annotated[
-        Path, typer.Argument(help="An mmengine/XTuner config file (read, never run).")
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="mmengine/XTuner config files or folders of them (read, never run)."),
     ],
     epoch_length: Annotated[
-        int | None, typer.Option("--epoch-length", help="Iterations per epoch.")
+        int | None, typer.Option("--epoch-length", help="Iterations per epoch.", min=1)
     ] = None,
     dataset_size: Annotated[
-        int | None, typer.Option("--dataset-size", help="Samples in the training set.")
+        int | None, typer.Option("--dataset-size", help="Samples in the training set.", min=1)
     ] = None,
     batch_size: Annotated[
         int | None,
-        typer.Option("--batch-size", help="Total batch size (default: the config's)."),
+        typer.Option("--batch-size", help="Total batch size (default: the config's).", min=1),
     ] = None,
+    fmt: Annotated[
+        ScheduleFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ScheduleFormat.text,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option("--fail-on", help="Lowest severity that makes the exit code 1."),
+    ] = FailOn.error,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Write a PNG of the schedule.")
+        Path | None, typer.Option("--plot", help="Write a PNG of the schedule (one config).")
     ] = None,
 ) -> None:
-    """Show the LR a config will produce, as mmengine runs it and as its author meant it, before
-    anyone trains.
+    """Check training configs before anyone trains: the LR each will produce, as mmengine runs
+    it, with LR001/LR002 and the fix. Folders are searched for configs (`_base_` files are
+    checked through the configs that use them); no dataset is needed.
 
-    Example: logan schedule configs/my_cfg.py --dataset-size 12000 --batch-size 16 --plot lr.png
+    Example: logan schedule configs/ --format github
     """
-    from logan.errors import LoganError
-    from logan.schedule.preview import preview
+    from logan.model import Severity
+    from logan.report.schedule_formats import render, visible
+    from logan.report.schedule_preview import save_plot, table
+    from logan.schedule.check import check_paths
 
-    try:
-        result = preview(config, epoch_length, dataset_size, batch_size)
-    except LoganError as exc:
-        _fail(str(exc))
-    typer.echo(result.table)
-    for line in result.warnings:
-        typer.echo(line)
+    report = check_paths(
+        paths, epoch_length=epoch_length, dataset_size=dataset_size, batch_size=batch_size
+    )
+    for p in report.problems:
+        typer.echo(visible(f"logan: {p.path}: {p.message}"), err=True)
+    if not report.configs:
+        if report.problems:
+            raise typer.Exit(2)
+        if report.bases_given:  # only `_base_` files: nothing of their own to check
+            typer.echo(
+                f"{report.bases_given} _base_ file(s) given: checked through the configs "
+                "that use them; give those configs or their folder"
+            )
+            raise typer.Exit(0)
+        _fail(f"no training configs under {', '.join(map(str, paths))}; give config files")
+    single = report.configs[0] if len(report.configs) == 1 else None
+    if fmt is ScheduleFormat.text and single is not None and single.simulation is not None:
+        typer.echo(table(single) + "\n")
+    typer.echo(render(report, fmt.value))
     if plot is not None:
-        result.save_plot(plot)
-        typer.echo(f"plot: {plot}")
-    raise typer.Exit(1 if result.warnings else 0)
+        if single is None or single.simulation is None:
+            _fail("--plot draws one simulated config; give one config file")
+        save_plot(single.simulation, plot, Path(single.path).name)
+        typer.echo(f"plot: {plot}", err=fmt is not ScheduleFormat.text)
+    if fail_on is FailOn.never:
+        raise typer.Exit(0)
+    threshold = Severity(fail_on.value).rank
+    raise typer.Exit(1 if any(f.severity.rank >= threshold for f in report.findings) else 0)
 
 
 @app.command()

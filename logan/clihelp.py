@@ -44,21 +44,47 @@ def _plain_metavar(param: TyperOption) -> str:
 NUMBER_WORDS = {int: "a whole number", float: "a number"}
 
 
+def _expected(param: Any) -> str | None:
+    """What a value of `param` must be, in words ('a whole number', 'one of text, json')."""
+    desc = getattr(param, "type_descriptor", None)
+    if desc is None:
+        return None
+    if getattr(desc, "is_choice", False) and desc.choices:
+        return "one of " + ", ".join(str(getattr(c, "value", c)) for c in desc.choices)
+    return NUMBER_WORDS.get(getattr(desc, "annotation", None))  # type: ignore[arg-type]
+
+
 def _plain_number_errors(param: Any) -> None:
-    """'--epoch-length: 'x' is not a whole number' instead of the validation library's wording
-    ('Input should be a valid integer, unable to parse string as an integer')."""
-    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
-    word = NUMBER_WORDS.get(annotation)  # type: ignore[arg-type]
-    if word is None:
+    """''x' is not a whole number' or ''yaml' is not one of text, json' instead of the
+    validation library's wording ('Input should be a valid integer, unable to parse string as
+    an integer', "Value error, 'yaml' is not one of ...")."""
+    expected = _expected(param)
+    if expected is None:
         return
     convert = param.process_value
+    number = getattr(param.type_descriptor, "annotation", None)
+
+    def unreadable(value: str) -> bool:
+        if number not in NUMBER_WORDS:
+            return True  # a choice fails only by not being one
+        try:
+            number(value)
+        except ValueError:
+            return True
+        return False  # a number out of its range: typer's own message says which range
 
     def process_value(ctx: Any, value: Any) -> Any:
         try:
             return convert(ctx, value)
         except typer.BadParameter as exc:
-            if isinstance(value, str):
-                raise typer.BadParameter(f"{value!r} is not {word}", ctx, param) from None
+            if isinstance(value, str) and unreadable(value):
+                raise typer.BadParameter(f"{value!r} is not {expected}", ctx, param) from None
+            low, high = getattr(param, "min", None), getattr(param, "max", None)
+            if isinstance(value, str) and number in NUMBER_WORDS:
+                if low is not None and number(value) < low:
+                    raise typer.BadParameter(f"{value} is below {low}", ctx, param) from None
+                if high is not None and number(value) > high:
+                    raise typer.BadParameter(f"{value} is above {high}", ctx, param) from None
             raise exc
 
     param.process_value = process_value

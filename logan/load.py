@@ -71,7 +71,7 @@ def reader_for(kind: str) -> Callable[..., ReadResult]:
 def parse_config(source: Path | str) -> tuple[dict[str, Any] | None, str | None]:
     """A config file (or config text) as data, never executed; (None, None) when unreadable."""
     try:
-        from logan.schedule.config import MAX_CONFIG_CHARS, load_config
+        from logan.config import MAX_CONFIG_CHARS, load_config
 
         if isinstance(source, Path):
             if source.stat().st_size > 4 * MAX_CONFIG_CHARS:
@@ -582,15 +582,6 @@ def _build_run(
         skipped=tuple(Skipped(printable(k.path), k.where, printable(k.reason)) for k in skipped),
         meta=meta,
     )
-
-
-def load(spec: RunSpec) -> Run:
-    """The newest attempt of a spec as one Run (see `load_all` for every attempt)."""
-    loaded = load_all(spec)
-    if not loaded.runs:
-        reasons = "; ".join(f"{p}: {r}" for p, r in loaded.unread[:SHOWN_REASONS])
-        raise UnreadableInput(printable(f"no training session ({reasons})"))
-    return loaded.runs[-1]
 
 
 def _zero_length(spec: RunSpec) -> list[Skipped]:

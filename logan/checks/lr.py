@@ -80,6 +80,8 @@ def lr_plateau(run: Run, expected: object) -> Iterator[Finding]:
         return  # never decayed: warmup then constant
     if value <= floor + FLOOR_SHARE * (peak - floor):
         return  # sitting at the floor
+    if _configured_floor(expected, value, lr_tolerance(run.meta)):
+        return  # the config's own schedule settles at this LR (e.g. eta_min equal to the base LR)
     exp_start, exp_end = expected.at(p0), expected.at(last)
     if exp_start - exp_end < MIN_EXPECTED_DROP * peak or value - exp_end < MIN_EXPECTED_DROP * peak:
         return
@@ -134,6 +136,19 @@ def lr_plateau(run: Run, expected: object) -> Iterator[Finding]:
         evidence=evidence,
         hint=PLATEAU_HINT,
     )
+
+
+def _configured_floor(expected: Expected, value: float, tol: tuple[float, float]) -> bool:
+    """Does the run's config, simulated, end its schedule at `value`? When the simulation did not
+    reproduce the log closely enough to be the expected schedule, the logs' guess is used, but a
+    plateau at the very LR the config settles at is what the config asked for, not a freeze."""
+    curve = expected.extra.get("configured_curve")
+    if expected.source != "logs" or curve is None or not len(curve[1]):
+        return False
+    end = float(curve[1][-1])
+    absolute, rel = tol
+    # float32 events and exact JSON alike: agree to a part in a million at least.
+    return abs(end - value) <= max(absolute, max(rel, 1e-6) * max(abs(end), abs(value)))
 
 
 # LR003 thresholds.

@@ -125,10 +125,6 @@ class Listing:
     def has(self, folder: Path) -> bool:
         return folder in self.by_dir
 
-    def inside(self, folder: Path) -> bool:
-        """Is `folder` the given path or below it (a parent above it was not walked)?"""
-        return folder in self.by_dir
-
     def subtree(self, root: Path) -> list[Path]:
         out: list[Path] = []
         stack = [root]

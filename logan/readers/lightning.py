@@ -274,7 +274,7 @@ def tag_stage(tag: str) -> str:
     tags (`val/test_acc`, `val/loss`, `loss`): `trainer.test()` metrics are named with `test` by
     convention, validation ones with `val`/`valid`/`validation`/`eval`.
     """
-    if tag in _STAGE_NEUTRAL:
+    if tag in _STAGE_NEUTRAL or tag.startswith("summary/"):
         return ""
     words = set(_WORD_SPLIT.split(tag.lower()))
     if "test" in words:

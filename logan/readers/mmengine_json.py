@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,11 @@ _MAX_STEP = 2**63 - 1
 _MAX_FLOAT_INT = int(sys.float_info.max)
 
 
+# Lines git writes around a merge conflict (a work_dir committed mid-merge): not records, not
+# damage. Both sides are read; the loader counts records that repeat once.
+_CONFLICT_MARKER = re.compile(rb"^(?:<{7} |={7}\s*$|>{7} )")
+
+
 def _parse_lines(raw: bytes, path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[Skipped]]:
     """Parse every line; one bulk `json.loads` first (fast), line by line only when it fails.
 
@@ -50,7 +56,7 @@ def _parse_lines(raw: bytes, path: Path) -> tuple[list[tuple[int, dict[str, Any]
         if len(line) > MAX_LINE_BYTES:
             reason = f"line too long ({len(line):,} bytes): not parsed"
             skipped.append(Skipped(str(path), f"line {i + 1}", reason))
-        elif line.strip():
+        elif line.strip() and not _CONFLICT_MARKER.match(line):
             kept.append((i + 1, line))
     if orjson is not None:
         # orjson parses the whole file ~3x faster than json, but rejects mmengine's bare

@@ -239,10 +239,10 @@ def test_test_file_steps_lie_past_the_fit() -> None:
     fit, test = (tensorboard.read(f) for f in sorted(version.glob("events.*")))
     assert set(test.frame["tag"]) == {
         "epoch",
-        "hp_metric",
-        "test_accuracy",
-        "test_f1_score",
-        "test_loss",
+        "summary/hp_metric",
+        "val/test_accuracy",
+        "val/test_f1_score",
+        "val/test_loss",
     }
     assert fit.frame["step"].max() == 499 and test.frame["step"].max() == 540
 
