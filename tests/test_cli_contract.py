@@ -198,3 +198,19 @@ def test_every_commands_number_options_get_plain_messages():
     res = runner.invoke(app, ["schedule", str(cfg), "--epoch-length", "forty"])
     assert res.exit_code == 2
     assert "'forty' is not a whole number" in res.stderr and "Input should" not in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "yaml"], "'yaml' is not one of text, json"),
+        (["--epoch-length", "0"], "0 is below 1"),
+    ],
+    ids=["choice", "range"],
+)
+def test_choices_and_ranges_get_plain_messages(args, message):
+    cfg = next((SAMPLES / "mmengine_plateau_e4").glob("*.py"))
+    res = runner.invoke(app, ["schedule", str(cfg), *args])
+    assert res.exit_code == 2
+    assert message in res.stderr and "Value error" not in res.stderr
+    assert "Input should" not in res.stderr
