@@ -75,9 +75,27 @@ class ExportFormat(str, enum.Enum):
     json = "json"
 
 
+def _say(text: object, err: bool = False) -> None:
+    """One line for the terminal: text from logs, paths and configs can command nothing there."""
+    from logan.textsafe import visible
+
+    typer.echo(visible(text), err=err)
+
+
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"logan: {message}", err=True)
+    _say(f"logan: {message}", err=True)
     raise typer.Exit(2)
+
+
+def _out_ready(out: Path, names: tuple[str, ...] | None = None) -> None:
+    """Check --out before any analysis: an unusable one is a usage error, said in one line."""
+    from logan.errors import LoganError
+    from logan.report.files import INDEX_FILES, check_out
+
+    try:
+        check_out(out, INDEX_FILES if names is None else names)
+    except LoganError as exc:
+        _fail(str(exc))
 
 
 def _version(value: bool) -> None:
@@ -122,7 +140,7 @@ def _image_base_url(url: str | None) -> str | None:
 def _err_console() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, emoji=False)
 
 
 def _out_console() -> Console:
@@ -131,7 +149,7 @@ def _out_console() -> Console:
     # rich reads COLUMNS itself, and the terminal's width; a pipe gets PIPED_WIDTH.
     columns = os.environ.get("COLUMNS", "")
     piped = not sys.stdout.isatty() and not columns.isdigit()
-    return Console(highlight=False, width=PIPED_WIDTH if piped else None)
+    return Console(highlight=False, width=PIPED_WIDTH if piped else None, emoji=False)
 
 
 def _analyze(
@@ -159,7 +177,11 @@ def _analyze(
             task = bar.add_task("reading runs", total=None)
 
             def tick(i: int, n: int, name: str) -> None:
-                bar.update(task, completed=i, total=n, description=name[-40:])
+                from rich.markup import escape
+
+                from logan.textsafe import visible
+
+                bar.update(task, completed=i, total=n, description=escape(visible(name[-40:])))
 
             return analyze([str(p) for p in paths], progress=tick, **kwargs)
     except LoganError as exc:
@@ -239,16 +261,19 @@ def check(
     if out is not None:
         from logan.report.files import ReportTree
 
+        _out_ready(out)
         tree = ReportTree(out, tuple(map(str, paths)), _image_base_url(image_base_url))
     elif image_base_url is not None:
         _fail("--image-base-url needs --out DIR (the reports whose images it hosts)")
+    if jobs < 1:
+        _fail(f"--jobs {jobs}: give the number of processes, 1 or more")
     analysis = _analyze(
-        paths, settings, jobs=max(1, jobs), quiet=quiet, sink=tree.sink if tree else None
+        paths, settings, jobs=jobs, quiet=quiet, sink=tree.sink if tree else None
     )
     if not analysis.results:
         if analysis.problems:
             for p in analysis.problems:  # one line per problem, as when some runs are readable
-                typer.echo(f"logan: {p.path}: {p.message}", err=True)
+                _say(f"logan: {p.path}: {p.message}", err=True)
             raise typer.Exit(2)
         _fail(
             f"no training runs found under {', '.join(map(str, paths))}; "
@@ -257,22 +282,22 @@ def check(
     written = tree.write_index(analysis) if tree is not None else {}
     reporter.render(analysis, _out_console())
     for p in analysis.problems:
-        typer.echo(f"logan: {p.path}: {p.message}", err=True)
+        _say(f"logan: {p.path}: {p.message}", err=True)
     if written:
         line = f"wrote {written['html']} ({len(analysis.results)} run report(s) in {out})"
         if reporter.machine:  # stdout is for the program reading it; the text already counted
             from logan.report.common import summary
 
-            typer.echo(f"logan: {line}; {summary(analysis)}", err=True)
+            _say(f"logan: {line}; {summary(analysis)}", err=True)
         else:
-            typer.echo(line)
+            _say(line)
     empty = _empty_arguments(paths, analysis)
     if empty:
         # Said once per argument: a problem line may already name it ("no such file ...").
         named = {p.path for p in analysis.problems}
         unnamed = [p for p in empty if p not in named]
         if unnamed:
-            typer.echo(f"logan: nothing readable under {', '.join(unnamed)}", err=True)
+            _say(f"logan: nothing readable under {', '.join(unnamed)}", err=True)
         raise typer.Exit(2)
     raise typer.Exit(_exit_code(analysis.findings, settings.fail_on or "error"))
 
@@ -302,10 +327,11 @@ def report(
     from logan.checks import overridden, selected
     from logan.errors import LoganError
     from logan.report.common import found, run_names
-    from logan.report.files import write_run
+    from logan.report.files import RUN_FILES, write_run
 
     settings = _settings(fail_on=fail_on)
     base_url = _image_base_url(image_base_url)
+    _out_ready(out, RUN_FILES)
     try:
         loaded = load_run(run)
         with overridden(settings.thresholds):
@@ -315,10 +341,10 @@ def report(
     (name,) = run_names([result.run.path], [str(run)])
     written = write_run(result, out, name=name, image_base_url=base_url)
     for key in ("markdown", "html", "json"):
-        typer.echo(str(written[key]))
+        _say(written[key])
     pngs = [p.name for k, p in written.items() if k not in ("markdown", "html", "json")]
     attach = f"; attach {', '.join(pngs)} with report.md" if pngs and not base_url else ""
-    typer.echo(f"wrote the report of {name} to {out}{attach}; {found(result)}")
+    _say(f"wrote the report of {name} to {out}{attach}; {found(result)}")
     raise typer.Exit(_exit_code(result.findings, settings.fail_on or "error"))
 
 
@@ -341,12 +367,13 @@ def compare(
 
     if len(runs) < 2:
         _fail("compare needs at least two runs")
+    _out_ready(out, ("compare.md", "compare.html", "lr_compare.png", "loss_compare.png"))
     try:
         results = [analyze_run(load_run(r)) for r in runs]
     except LoganError as exc:
         _fail(str(exc))
     for path in write_compare(results, out).values():
-        typer.echo(str(path))
+        _say(path)
 
 
 @app.command()
@@ -514,7 +541,5 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - last line of defence, one line on stderr
-        typer.echo(
-            f"logan: internal error ({type(exc).__name__}: {exc}); please report it", err=True
-        )
+        _say(f"logan: internal error ({type(exc).__name__}: {exc}); please report it", err=True)
         sys.exit(2)

@@ -166,7 +166,9 @@ def test_rules_with_a_prefix_lists_the_matching_rules():
     res = runner.invoke(app, ["rules", "LR"])
     assert res.exit_code == 0
     codes = re.findall(r"^(\w{2}\d{3}) ", res.stdout, re.M)
-    assert codes == ["LR001", "LR002", "LR003", "LR004", "LR005", "LR006"]
+    from logan.checks import registry
+
+    assert codes == [c for c in registry() if c.startswith("LR")] and "LS001" not in codes
     res = runner.invoke(app, ["rules", "lr-plateau"])
     assert res.exit_code == 0 and "What it does" in res.stdout
     res = runner.invoke(app, ["rules", "ZZ"])

@@ -51,5 +51,8 @@ class MarkdownReporter(Reporter):
 
     def render(self, analysis: Analysis, console: Console) -> None:
         from logan.report.markdown import run_markdown
+        from logan.textsafe import visible_block
 
-        console.file.write("\n\n".join(run_markdown(r) for r in analysis.results) + "\n")
+        # Markdown escaping is for renderers; a terminal also needs control characters shown.
+        text = "\n\n".join(run_markdown(r) for r in analysis.results)
+        console.file.write(visible_block(text) + "\n")

@@ -23,6 +23,7 @@ from logan.report.common import (
     where,
     worst_first,
 )
+from logan.textsafe import visible
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 # Finding lines start with the severity in a column this wide; continuation lines hang under it.
@@ -44,7 +45,8 @@ def _table(analysis: Analysis, order: list[int], width: int) -> tuple[Table, boo
         if word == NO_TRAINING:
             codes = (codes + " " if codes else "") + f"[dim]{NO_TRAINING}[/]"
         steps = str(r.run.last_step or 0)
-        rows.append([r.run.path, r.run.producer, steps, epochs(r), codes or "[green]ok[/]"])
+        path = visible(r.run.path)
+        rows.append([path, visible(r.run.producer), steps, epochs(r), codes or "[green]ok[/]"])
     head = ["run", "producer", "steps", "epochs", "findings"]
     fixed = sum(max(len(head[c]), *(len(row[c]) for row in rows)) for c in (1, 2, 3))
     # Two spaces between columns; the findings column keeps room for a few codes.
@@ -76,18 +78,19 @@ def _hanging(console: Console, head: Text, body: Text, indent: int = INDENT) -> 
 def _finding(console: Console, f: Finding) -> None:
     pad = Text(" " * INDENT)
     head = Text.assemble("  ", (f"{f.severity.value:<7}", STYLE[f.severity]), " ")
-    _hanging(console, head, Text.assemble((f.code, "bold"), f" {f.name}: ", f.message))
+    line = Text.assemble((visible(f.code), "bold"), f" {visible(f.name)}: ", visible(f.message))
+    _hanging(console, head, line)
     if where(f):
         _hanging(console, pad, Text(f"where: {where(f)}", style="dim"))
     if f.evidence.get("cause"):
-        _hanging(console, pad, Text(f"cause: {f.evidence['cause']}"))
+        _hanging(console, pad, Text(f"cause: {visible(f.evidence['cause'])}"))
     if f.hint:
-        _hanging(console, pad, Text(f"hint: {f.hint}", style="dim"))
+        _hanging(console, pad, Text(f"hint: {visible(f.hint)}", style="dim"))
     if f.evidence.get("fix"):
         _hanging(console, pad, Text("fix:"))
         for fix_line in str(f.evidence["fix"]).splitlines():
             style = "dim" if fix_line.startswith(("+++", "---")) else FIX_STYLE.get(fix_line[:1])
-            _hanging(console, pad, Text("  " + fix_line, style=style or "dim"))
+            _hanging(console, pad, Text("  " + visible(fix_line), style=style or "dim"))
 
 
 def _print_trimmed(console: Console, renderable: Table) -> None:
@@ -101,8 +104,10 @@ def _print_trimmed(console: Console, renderable: Table) -> None:
 
 
 def render(analysis: Analysis, console: Console) -> None:
-    """Print the summary table and the findings. Text from logs goes into `Text` objects (never
-    parsed as rich markup) or through `escape`."""
+    """Print the summary table and the findings. Text from logs, paths and configs is made
+    visible (control characters as escapes: nothing reaches the terminal as a command, no newline
+    fakes a line), then goes into `Text` objects (never parsed as rich markup) or through
+    `escape`."""
     order = worst_first(analysis)
     table, unknown_epochs = _table(analysis, order, console.width)
     _print_trimmed(console, table)
@@ -113,13 +118,14 @@ def render(analysis: Analysis, console: Console) -> None:
         if not r.findings:
             continue
         console.print()
-        console.print(Text(shorten_left(r.run.path, console.width), style="bold"))
+        console.print(Text(shorten_left(visible(r.run.path), console.width), style="bold"))
         for f in r.findings:
             _finding(console, f)
     if analysis.problems:
         console.print()
         for p in analysis.problems:
-            _hanging(console, Text("problem ", style="red"), Text(f"{p.path}: {p.message}"))
+            problem = Text(f"{visible(p.path)}: {visible(p.message)}")
+            _hanging(console, Text("problem ", style="red"), problem)
     if analysis.not_analysed:
         console.print()
         _hanging(console, Text(), Text(not_analysed_line(analysis), style="dim"), indent=0)
@@ -134,7 +140,7 @@ def not_analysed_line(analysis: Analysis) -> str:
         reason = n.reason.split(":", 1)[0]
         reasons[reason] = reasons.get(reason, 0) + 1
     parts = ", ".join(f"{v} {k}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
-    return (
+    return visible(
         f"not analysed: {len(analysis.not_analysed)} session(s) or file(s) with no training run "
         f"({parts}); --format json lists them"
     )
