@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from logan.cache import Cache, is_current, lookup, store
 from logan.checks import Overrides, Rule, parse_overrides, run_checks, selected
 from logan.discover import RunSpec, discover
 from logan.errors import LoganError, NoRunsFound
@@ -81,6 +82,30 @@ def _analyze_spec(
     index: int = 0,
     sink: Sink | None = None,
     keep_scalars: bool = True,
+    cache: Cache | None = None,
+) -> SpecOutcome:
+    """`_analyze_place`, answered from `cache` (slim results only) when the place is unchanged
+    and the sink's output for it is current; a clean fresh outcome is stored."""
+    use = cache if not keep_scalars else None
+    codes = [r.code for r in (rules if rules is not None else selected())]
+    key, hit = lookup(use, spec, codes, limits or {})
+    if isinstance(hit, SpecOutcome):
+        paths = [r.run.path for r in hit.results]
+        if sink is None or is_current(sink, paths, key):
+            return hit
+    outcome = _analyze_place(spec, rules, limits, index, sink, keep_scalars)
+    if not outcome.problems and not any(r.errors for r in outcome.results):
+        store(use, key, outcome, sink, [r.run.path for r in outcome.results])
+    return outcome
+
+
+def _analyze_place(
+    spec: RunSpec,
+    rules: list[Rule] | None,
+    limits: Overrides | None = None,
+    index: int = 0,
+    sink: Sink | None = None,
+    keep_scalars: bool = True,
 ) -> SpecOutcome:
     """Load and check every attempt of one place, hand each to `sink`, and return them (slimmed
     unless asked to keep their scalars); a failure becomes a Problem so the other runs go on."""
@@ -130,6 +155,7 @@ def analyze(
     thresholds: Mapping[str, float] | None = None,
     sink: Callable[[list[str]], Sink] | None = None,
     keep_scalars: bool = True,
+    cache: Cache | None = None,
 ) -> Analysis:
     """Find every run under `paths`, read it, and check it.
 
@@ -139,7 +165,8 @@ def analyze(
     overrides rule constants, e.g. {"LS002.SPIKE_Z": 6}. `sink(run_paths)` is called once with
     the paths of the runs found and returns a per-run callback `(result, index)`, called with
     each full result as soon as it is ready (in the worker process with `jobs > 1`, so it must
-    pickle); `keep_scalars=False` keeps only a slim result per run (see `slim`).
+    pickle); `keep_scalars=False` keeps only a slim result per run (see `slim`), and then a
+    `cache` (logan.cache.Cache) answers unchanged places from their stored outcome.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -164,12 +191,13 @@ def analyze(
             range(n),
             [per_run] * n,
             [keep_scalars] * n,
+            [cache] * n,
             chunksize=1,
         )
     else:
         pool = None
         outcomes = (
-            _analyze_spec(spec, rules, limits, i, per_run, keep_scalars)
+            _analyze_spec(spec, rules, limits, i, per_run, keep_scalars, cache)
             for i, spec in enumerate(specs)
         )
     results: list[RunResult] = []

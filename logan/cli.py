@@ -153,7 +153,13 @@ def _out_console() -> Console:
 
 
 def _analyze(
-    paths: list[Path], settings: Settings, *, jobs: int, quiet: bool, sink: Any = None
+    paths: list[Path],
+    settings: Settings,
+    *,
+    jobs: int,
+    quiet: bool,
+    sink: Any = None,
+    cache: bool = False,
 ) -> Analysis:
     """Run the library with a progress bar on stderr (terminal only, never with --quiet)."""
     from logan.api import analyze
@@ -167,6 +173,10 @@ def _analyze(
         keep_scalars=False,
         sink=sink,
     )
+    if cache:
+        from logan.cache import Cache
+
+        kwargs["cache"] = Cache.default()
     try:
         # rich honours NO_COLOR (a monochrome bar); the bar itself is for terminals only.
         if quiet or not sys.stderr.isatty():
@@ -250,6 +260,12 @@ def check(
                           help="Analyse runs in N processes.")
     ] = 1,  # fmt: skip
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache", help="Analyse every run again (no .logan_cache/ or $LOGAN_CACHE_DIR)."
+        ),
+    ] = False,
 ) -> None:
     """Find runs under PATHS, check their LR schedule and loss, and report.
 
@@ -268,7 +284,12 @@ def check(
     if jobs < 1:
         _fail(f"--jobs {jobs}: give the number of processes, 1 or more")
     analysis = _analyze(
-        paths, settings, jobs=jobs, quiet=quiet, sink=tree.sink if tree else None
+        paths,
+        settings,
+        jobs=jobs,
+        quiet=quiet,
+        sink=tree.sink if tree else None,
+        cache=not no_cache,
     )
     if not analysis.results:
         if analysis.problems:
@@ -387,9 +408,12 @@ def rules(
 
     Example: logan rules LR001
     """
-    from logan.checks import registry, thresholds
+    from logan._lazy import deferred
 
-    reg = registry()
+    with deferred("numpy", "pandas"):  # listing rules runs no check: no numpy, no pandas
+        from logan.checks import registry
+
+        reg = registry()
     if not code:
         for r in reg.values():
             typer.echo(f"{r.code}  {r.name:<20} {r.severity.value:<8} {r.summary}")
@@ -407,6 +431,8 @@ def rules(
         return
     typer.echo(f"{rule.code} {rule.name} ({rule.severity.value})\n")
     typer.echo(rule.doc)
+    from logan.checks import thresholds
+
     limits = thresholds(rule.code)
     if limits:
         typer.echo("\nThresholds (override with --threshold or [tool.logan.thresholds]):")

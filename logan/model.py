@@ -34,7 +34,10 @@ def tag_prefix_mask(tags: pd.Series, prefixes: str | tuple[str, ...]) -> np.ndar
     import numpy
     import pandas
 
-    codes, uniques = pandas.factorize(tags)
+    if isinstance(tags.dtype, pandas.CategoricalDtype):  # Run's tag column: codes are free
+        codes, uniques = tags.cat.codes.to_numpy(), tags.cat.categories
+    else:
+        codes, uniques = pandas.factorize(tags)
     flags = numpy.array([str(u).startswith(prefixes) for u in uniques] + [False], dtype=bool)
     return flags[codes]  # code -1 (a missing tag) picks the trailing False
 
@@ -138,6 +141,17 @@ class Run:
     # "precision_abs" (absolute rounding, mmcv's 5 decimals),
     # "by_epoch" (epoch-based loop), "loop" (the train loop type from the config).
     meta: dict[str, Any] = field(default_factory=dict)
+    # Views derived from `scalars` (each check asks for the same few series): computed once per
+    # Run, which is immutable; never pickled (a worker's result or a cache entry stays small).
+    _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_memo"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     def __post_init__(self) -> None:
         # A categorical tag column: every check selects rows by tag, and comparing integer codes
@@ -156,15 +170,51 @@ class Run:
 
     def train_scalars(self) -> pd.DataFrame:
         """Rows of training scalars (validation and summary rows left out)."""
-        return self.scalars[~not_training(self.scalars["tag"])]
+        mask = self._memo.get("training")
+        if mask is None:
+            mask = self._memo["training"] = ~not_training(self.scalars["tag"])
+        return self.scalars[mask]
 
     def series(self, tag: str, finite: bool = False) -> pd.Series:
         """One tag as a float Series indexed by step (sorted, last value wins on duplicates);
-        `finite=True` leaves out NaN and infinite values."""
-        frame = self.scalars[self.scalars["tag"] == tag]
-        s = frame.set_index("step")["value"].sort_index(kind="stable")
-        s = s[~s.index.duplicated(keep="last")].astype("float64")
-        return s[s.abs() < float("inf")] if finite else s
+        `finite=True` leaves out NaN and infinite values. A copy: callers may change it."""
+        import numpy
+        import pandas
+
+        key = ("series", tag, finite)
+        s = self._memo.get(key)
+        if s is None:
+            rows = self._rows_by_tag().get(tag, numpy.empty(0, dtype=numpy.int64))
+            steps = self.scalars["step"].to_numpy()[rows]
+            values = self.scalars["value"].to_numpy(dtype="float64")[rows]
+            order = numpy.argsort(steps, kind="stable")
+            steps, values = steps[order], values[order]
+            last = numpy.r_[steps[1:] != steps[:-1], True] if len(steps) else order > 0
+            steps, values = steps[last], values[last]
+            if finite:
+                keep = numpy.abs(values) < numpy.inf
+                steps, values = steps[keep], values[keep]
+            index = pandas.Index(steps, dtype=self.scalars["step"].dtype, name="step")
+            s = self._memo[key] = pandas.Series(values, index=index, name="value")
+        return s.copy()
+
+    def _rows_by_tag(self) -> dict[str, np.ndarray]:
+        """Row numbers of each tag, in table order: one sort for all the series of a run."""
+        found = self._memo.get("rows_by_tag")
+        if found is None:
+            import numpy
+
+            tags = self.scalars["tag"]
+            codes = tags.cat.codes.to_numpy()
+            order = numpy.argsort(codes, kind="stable")
+            bounds = numpy.searchsorted(codes[order], numpy.arange(len(tags.cat.categories) + 1))
+            found = {
+                str(cat): order[bounds[i] : bounds[i + 1]]
+                for i, cat in enumerate(tags.cat.categories)
+                if bounds[i + 1] > bounds[i]
+            }
+            self._memo["rows_by_tag"] = found
+        return found
 
     @property
     def tags(self) -> list[str]:

@@ -208,12 +208,19 @@ Z_CLIP = 1e150
 
 # Losses near 1e308 overflow the differences and give inf/inf: those z-scores are NaN (no spike),
 # and numpy's warnings about them must not reach the user's stderr.
-@np.errstate(over="ignore", invalid="ignore", divide="ignore")
 def _robust_z(
     values: np.ndarray, window: int, min_history: int = SPIKE_MIN_HISTORY
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """z-score of each point against the median/MAD of the (up to) `window` points before it;
     NaN until `min_history` points exist. Vectorised over sliding windows, in chunks."""
+    # Not a decorator: `logan rules` imports this module without numpy (see logan._lazy).
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _robust_z_unguarded(values, window, min_history)
+
+
+def _robust_z_unguarded(
+    values: np.ndarray, window: int, min_history: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     values = np.clip(values, -Z_CLIP, Z_CLIP)
     n = len(values)
     med = np.full(n, np.nan)

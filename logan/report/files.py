@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 # run called `实验_buggy` must not become `buggy-dd082f3c`.
 _UNSAFE = re.compile(r"[^\w.-]+")
 MAX_NAME = 80
+# In each run's folder: the cache key its reports were drawn for (see `RunFolders.is_current`).
+CURRENT = ".logan-key"
+REPORT_FILES = ("report.md", "report.html", "report.json")
 # The files `check --out` writes at the top of its folder.
 INDEX_FILES = ("index.md", "index.html", "report.json")
 # The files `report --out` writes (and the folder of each run under `check --out`).
@@ -120,11 +123,14 @@ def write_file(path: Path, data: str | bytes) -> None:
         f.write(raw)
 
 
-def write_png(fig: Figure, path: Path) -> None:
-    """A plot written like every other report file (`write_file`)."""
+def write_png(fig: Figure, path: Path) -> bytes:
+    """A plot written like every other report file (`write_file`); its bytes are returned so
+    that the HTML report embeds them without reading the file back."""
     buf = io.BytesIO()
     plots.save(fig, buf)
-    write_file(path, buf.getvalue())
+    data = buf.getvalue()
+    write_file(path, data)
+    return data
 
 
 def make_folder(folder: Path) -> None:
@@ -152,6 +158,7 @@ def write_run(
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     links: dict[str, str] = {}
+    pngs: dict[str, bytes] = {}
     for key, build in (
         ("lr", plots.lr_figure),
         ("loss", plots.loss_figure),
@@ -164,7 +171,7 @@ def write_run(
         if fig is None:
             continue
         target = folder / f"{key}.png"
-        write_png(fig, target)
+        pngs[key] = write_png(fig, target)
         written[key] = target
         links[key] = target.name
     md = folder / "report.md"
@@ -172,7 +179,7 @@ def write_run(
     written["markdown"] = md
     images = {key: written[key] for key in links}
     page = folder / "report.html"
-    write_file(page, html.run_html(result, images, name=name))
+    write_file(page, html.run_html(result, images, pngs, name=name))
     written["html"] = page
     js = folder / "report.json"
     doc = analysis_dict(Analysis([result], []))
@@ -244,12 +251,37 @@ class RunFolders:
         folder, shown = locate(result.run.path, self.places)
         url = self.image_base_url
         make_folder(self.out / folder)
+        (self.out / folder / CURRENT).unlink(missing_ok=True)
         write_run(
             result,
             self.out / folder,
             name=shown,
             image_base_url=markdown.image_url(url, folder) if url else None,
         )
+
+    def _mark(self, path: str, key: str) -> tuple[Path, str]:
+        """A run's folder and what its mark must say: the cache key, and how the reports name
+        the run and link its images (a different name or --image-base-url draws them again)."""
+        folder, shown = locate(path, self.places)
+        return self.out / folder, f"{key}\n{shown}\n{self.image_base_url or ''}"
+
+    def is_current(self, paths: list[str], key: str) -> bool:
+        """These runs' folders were written for this cache key and still hold their reports (so
+        cached, unchanged runs are not drawn again)."""
+        for path in paths:
+            folder, expected = self._mark(path, key)
+            try:
+                mark = (folder / CURRENT).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                return False
+            if mark != expected or not all((folder / name).is_file() for name in REPORT_FILES):
+                return False
+        return True
+
+    def mark_current(self, paths: list[str], key: str) -> None:
+        for path in paths:
+            folder, mark = self._mark(path, key)
+            write_file(folder / CURRENT, mark)
 
 
 @dataclass

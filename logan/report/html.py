@@ -99,9 +99,9 @@ def _diff(text: str) -> str:
     return "<pre>" + "\n".join(lines) + "</pre>"
 
 
-def image(path: Path, alt: str) -> str:
-    """A PNG embedded as a data URI, with its caption."""
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
+def image(path: Path, alt: str, png: bytes | None = None) -> str:
+    """A PNG embedded as a data URI, with its caption (`png`: its bytes, when just written)."""
+    data = base64.b64encode(path.read_bytes() if png is None else png).decode("ascii")
     title = PLOT_TITLES.get(alt, alt)
     return (
         f'<figure><img alt="{esc(title)}" src="data:image/png;base64,{data}">'
@@ -161,10 +161,12 @@ def run_body(
     images: dict[str, Path],
     level: int = 1,
     anchor_prefix: str = "",
+    pngs: dict[str, bytes] | None = None,
     name: str | None = None,
 ) -> str:
     """The HTML body of one run's report (also used by compare, one heading level down, with an
-    anchor prefix per run so that links stay unique on one page)."""
+    anchor prefix per run so that links stay unique on one page). `pngs` holds the bytes of
+    images just written, so they are not read back from disk."""
     run = result.run
     epochs = f"{run.max_epochs or 'unknown'}"
     if run.epoch_length:
@@ -214,7 +216,7 @@ def run_body(
             parts += _finding(f, a)
     if images:
         parts.append("<h2>Plots</h2>")
-        parts += [image(p, name) for name, p in images.items()]
+        parts += [image(p, key, (pngs or {}).get(key)) for key, p in images.items()]
     return "\n".join(parts)
 
 
@@ -230,8 +232,13 @@ def page(title: str, body: str) -> str:
     )
 
 
-def run_html(result: RunResult, images: dict[str, Path], name: str | None = None) -> str:
-    return page(f"logan: {name or result.run.path}", run_body(result, images, name=name))
+def run_html(
+    result: RunResult,
+    images: dict[str, Path],
+    pngs: dict[str, bytes] | None = None,
+    name: str | None = None,
+) -> str:
+    return page(f"logan: {name or result.run.path}", run_body(result, images, pngs=pngs, name=name))
 
 
 def index_html(
