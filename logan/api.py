@@ -8,9 +8,12 @@ the number of runs beyond their (small) findings.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -19,7 +22,8 @@ from logan.checks import Overrides, Rule, parse_overrides, run_checks, selected
 from logan.discover import RunSpec, discover
 from logan.errors import LoganError, NoRunsFound
 from logan.load import load_all
-from logan.model import Analysis, NotAnalysed, Problem, Run, RunResult
+from logan.model import Analysis, NotAnalysed, Problem, Run, RunResult, RunSummary
+from logan.readers.base import empty_frame
 from logan.schedule.expected import build_expected
 
 
@@ -41,15 +45,17 @@ def analyze_run(
 # Writes one run's output as soon as it is analysed: (result, index of the run in discovery order).
 Sink = Callable[[RunResult, int], None]
 
+# The table of every slimmed run: one shared, empty, already categorical (no copy per run).
+_NO_SCALARS = empty_frame().astype({"tag": "category"})
+
 
 def slim(result: RunResult) -> RunResult:
-    """The same verdict without the heavy parts: the scalar table shrinks to the row that states
-    the last step, the expected schedule to its landmarks. What `check` keeps per run, so that
-    memory does not grow with the number of runs."""
+    """The same verdict without the heavy parts: the scalar table gives way to a summary (last
+    step, tags), the expected schedule shrinks to its landmarks. What `check` keeps per run, so
+    that memory does not grow with the number of runs beyond their findings."""
     run = result.run
-    train = run.train_scalars()
-    keep = train.loc[[train["step"].idxmax()]] if len(train) else run.scalars.iloc[:1]
-    small_run = dataclasses.replace(run, scalars=keep.reset_index(drop=True))
+    summary = RunSummary(last_step=run.last_step, tags=tuple(run.tags))
+    small_run = dataclasses.replace(run, scalars=_NO_SCALARS, summary=summary)
     expected = result.expected
     if expected is not None:
         expected = dataclasses.replace(
@@ -87,16 +93,29 @@ def _analyze_spec(
     """`_analyze_place`, answered from `cache` (slim results only) when the place is unchanged
     and the sink's output for it is current; a clean fresh outcome is stored."""
     use = cache if not keep_scalars else None
-    codes = [r.code for r in (rules if rules is not None else selected())]
-    key, hit = lookup(use, spec, codes, limits or {})
-    if isinstance(hit, SpecOutcome):
-        paths = [r.run.path for r in hit.results]
-        if sink is None or is_current(sink, paths, key):
-            return hit
+    key, hit = _cached(spec, rules, limits, sink, use)
+    if hit is not None:
+        return hit
     outcome = _analyze_place(spec, rules, limits, index, sink, keep_scalars)
     if not outcome.problems and not any(r.errors for r in outcome.results):
         store(use, key, outcome, sink, [r.run.path for r in outcome.results])
     return outcome
+
+
+def _cached(
+    spec: RunSpec,
+    rules: list[Rule] | None,
+    limits: Mapping[str, float] | None,
+    sink: Sink | None,
+    cache: Cache | None,
+) -> tuple[str | None, SpecOutcome | None]:
+    """(cache key, the stored outcome when it and the sink's output for it are current)."""
+    codes = [r.code for r in (rules if rules is not None else selected())]
+    key, hit = lookup(cache, spec, codes, limits or {})
+    if isinstance(hit, SpecOutcome):
+        if sink is None or is_current(sink, [r.run.path for r in hit.results], key):
+            return key, hit
+    return key, None
 
 
 def _analyze_place(
@@ -177,29 +196,27 @@ def analyze(
     limits = parse_overrides(thresholds or {})
     specs = found.runs
     per_run = sink([s.display for s in specs]) if sink is not None else None
-    outcomes: Iterable[SpecOutcome]
-    if jobs > 1 and len(specs) > 1:
+    # Unchanged places are answered here: only the others go to the workers.
+    use = cache if not keep_scalars else None
+    hits = {i: _cached(spec, rules, limits, per_run, use)[1] for i, spec in enumerate(specs)}
+    todo = [i for i, hit in hits.items() if hit is None]
+    fresh: Iterable[SpecOutcome]
+    if jobs > 1 and len(todo) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(max_workers=jobs)
-        n = len(specs)
-        outcomes = pool.map(
-            _analyze_spec,
-            specs,
-            [rules] * n,
-            [limits] * n,
-            range(n),
-            [per_run] * n,
-            [keep_scalars] * n,
-            [cache] * n,
-            chunksize=1,
+        fresh = _in_order(
+            pool,
+            ((specs[i], rules, limits, i, per_run, keep_scalars, cache) for i in todo),
+            window=4 * jobs,
         )
     else:
         pool = None
-        outcomes = (
-            _analyze_spec(spec, rules, limits, i, per_run, keep_scalars, cache)
-            for i, spec in enumerate(specs)
+        fresh = (
+            _analyze_spec(specs[i], rules, limits, i, per_run, keep_scalars, cache) for i in todo
         )
+    fresh_iter = iter(fresh)
+    outcomes = (hits[i] or next(fresh_iter) for i in range(len(specs)))
     results: list[RunResult] = []
     not_analysed = [NotAnalysed(p, m) for p, m in found.unread]
     try:
@@ -215,6 +232,21 @@ def analyze(
         if pool is not None:
             pool.shutdown()
     return Analysis(results=results, problems=problems, not_analysed=not_analysed)
+
+
+def _in_order(
+    pool: Executor, calls: Iterator[tuple[Any, ...]], window: int
+) -> Iterator[SpecOutcome]:
+    """`_analyze_spec` over `calls` in the pool, results in order, with at most `window` runs
+    submitted ahead: `Executor.map` submits every run at once (200,000 pending futures and their
+    arguments before the first result)."""
+    pending: deque[Future[SpecOutcome]] = deque()
+    for args in calls:
+        pending.append(pool.submit(_analyze_spec, *args))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def load_run(path: str | Path) -> Run:

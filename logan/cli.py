@@ -495,13 +495,13 @@ def schedule(
         _fail(f"no training configs under {', '.join(map(str, paths))}; give config files")
     single = report.configs[0] if len(report.configs) == 1 else None
     if fmt is ScheduleFormat.text and single is not None and single.simulation is not None:
-        typer.echo(table(single) + "\n")
-    typer.echo(render(report, fmt.value))
+        typer.echo(visible(table(single)) + "\n")
+    typer.echo(visible(render(report, fmt.value)))
     if plot is not None:
         if single is None or single.simulation is None:
             _fail("--plot draws one simulated config; give one config file")
         save_plot(single.simulation, plot, Path(single.path).name)
-        typer.echo(f"plot: {plot}", err=fmt is not ScheduleFormat.text)
+        typer.echo(visible(f"plot: {plot}"), err=fmt is not ScheduleFormat.text)
     if fail_on is FailOn.never:
         raise typer.Exit(0)
     threshold = Severity(fail_on.value).rank
@@ -553,8 +553,10 @@ def export(
         text = table.to_csv(index=False)
     if out is not None:
         out.write_text(text, encoding="utf-8")
-    else:
-        typer.echo(text, nl=False)
+    else:  # the data as it is, but a terminal is shown control characters, not given them
+        from logan.textsafe import visible_block
+
+        typer.echo(visible_block(text) if sys.stdout.isatty() else text, nl=False)
 
 
 def main() -> None:

@@ -122,6 +122,15 @@ class SessionKind(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class RunSummary:
+    """What the reports need of a run whose scalar table was let go (`logan.api.slim`): a
+    one-row table per run cost ~7 KB, which 200,000 runs multiply into gigabytes."""
+
+    last_step: int | None
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Run:
     """Everything logan read about one training run."""
 
@@ -141,6 +150,8 @@ class Run:
     # "precision_abs" (absolute rounding, mmcv's 5 decimals),
     # "by_epoch" (epoch-based loop), "loop" (the train loop type from the config).
     meta: dict[str, Any] = field(default_factory=dict)
+    # Set (with an empty `scalars`) when the table was dropped after the checks ran.
+    summary: RunSummary | None = None
     # Views derived from `scalars` (each check asks for the same few series): computed once per
     # Run, which is immutable; never pickled (a worker's result or a cache entry stays small).
     _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -165,6 +176,8 @@ class Run:
 
     @property
     def last_step(self) -> int | None:
+        if self.summary is not None:
+            return self.summary.last_step
         steps = self.train_scalars()["step"]
         return int(steps.max()) if len(steps) else None
 
@@ -219,6 +232,8 @@ class Run:
     @property
     def tags(self) -> list[str]:
         """The tags this run logged, sorted (only those with rows, whatever the categories)."""
+        if self.summary is not None:
+            return list(self.summary.tags)
         return sorted(self.scalars["tag"].unique().tolist())
 
     def __repr__(self) -> str:

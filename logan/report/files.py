@@ -30,7 +30,7 @@ from logan.model import Analysis, RunResult
 from logan.report import html, markdown, plots
 from logan.report.common import run_names, worst_first
 from logan.report.serialize import SCHEMA, analysis_dict, run_dict
-from logan.textsafe import visible
+from logan.textsafe import visible, visible_block
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -109,8 +109,10 @@ def _check_target(path: Path) -> None:
 
 
 def write_file(path: Path, data: str | bytes) -> None:
-    """Create or replace one report file, never through a link or into a device or FIFO."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    """Create or replace one report file, never through a link or into a device or FIFO. Text
+    shows control characters as escapes (`cat report.md` is a terminal too) and a lone surrogate
+    as U+FFFD, so that no report fails to encode."""
+    raw = visible_block(data).encode("utf-8") if isinstance(data, str) else data
     _check_target(path)
     try:
         fd = os.open(path, _OPEN_FLAGS, 0o666)

@@ -195,11 +195,12 @@ def run_body(
     ]
     parts += [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows]
     parts.append("</table>")
-    if run.train_scalars().empty:
+    if run.last_step is None:  # no training rows (also known to a slimmed run)
         parts.append('<p class="muted">No training scalars were found in this run.</p>')
     anchors = [f"{anchor_prefix}{f.code}-{i}" for i, f in enumerate(result.findings)]
-    if not result.findings and not run.train_scalars().empty:
-        parts.append(f"<p>{_badge(None)} No findings.</p>")
+    if not result.findings:
+        if run.last_step is not None:  # with no training scalars, "ok" would say too much
+            parts.append(f"<p>{_badge(None)} No findings.</p>")
     else:
         parts.append(
             '<h2>Findings</h2><table class="findings"><tr><th>code</th><th>severity</th>'

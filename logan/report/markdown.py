@@ -234,7 +234,7 @@ def run_markdown(
     keeps all of them), and the report says what it left out.
     """
     head = _header(result, name or result.run.path)
-    if result.run.train_scalars().empty:
+    if result.run.last_step is None:  # no training rows (also known to a slimmed run)
         head += ["**No training scalars** were found in this run (validation only, or empty).", ""]
     findings = result.findings
     if not findings:

@@ -268,10 +268,11 @@ def lr_scale(values: Iterable[float]) -> str:
     return "symlog" if bool(np.any(post <= 0)) else "log"
 
 
-def _log_axis(ax: Axes, values: np.ndarray) -> None:
-    """A log y axis. When the curve nears PLOT_MAX, limits and ticks are set here: matplotlib's
-    autoscale adds 5% of the decades on top, past float's range, and its tick locator places a
-    tick beyond the top; both overflowed (warnings on stderr, or no plot at all)."""
+def _log_axis(ax: Axes, values: np.ndarray, linthresh: float | None = None) -> None:
+    """A log y axis (symlog from 0 when `linthresh` is given). When the curve nears PLOT_MAX,
+    limits and ticks are set here: matplotlib's autoscale adds 5% of the decades on top, past
+    float's range, and its tick locator places a tick beyond the top; both overflowed (warnings
+    on stderr, or no plot at all)."""
     v = np.asarray(values, dtype="float64")
     v = v[np.isfinite(v) & (v > 0)]
     huge = False
@@ -281,9 +282,17 @@ def _log_axis(ax: Axes, values: np.ndarray) -> None:
         bottom, top = max(lo - pad, -300.0), min(hi + pad, 300.0)
         huge = hi + pad >= 300.0
     if huge:
-        ax.set_ylim(10.0**bottom, 10.0**top)  # before the scale: setting it autoscales
-    ax.set_yscale("log")
+        # Before the scale: setting it autoscales.
+        ax.set_ylim(0.0 if linthresh else 10.0**bottom, 10.0**top)
+    if linthresh:
+        ax.set_yscale("symlog", linthresh=linthresh, linscale=0.5)
+        if not huge:
+            ax.set_ylim(bottom=0)
+    else:
+        ax.set_yscale("log")
     if huge:
+        if linthresh:
+            bottom = max(bottom, math.log10(linthresh))
         step = max(1, math.ceil((top - bottom) / 6))
         decades = range(math.ceil(bottom), math.floor(top) + 1, step)
         ax.yaxis.set_major_locator(FixedLocator([10.0**k for k in decades]))
@@ -311,8 +320,7 @@ def _apply_lr_scale(ax: Axes, values: np.ndarray, scale: str) -> None:
     positive = values[np.isfinite(values) & (values > 0)]
     if scale == "symlog":
         linthresh = max(10.0 ** math.floor(math.log10(float(positive.min()))), 1e-300)
-        ax.set_yscale("symlog", linthresh=linthresh, linscale=0.5)
-        ax.set_ylim(bottom=0)
+        _log_axis(ax, values, linthresh)
     else:
         _log_axis(ax, values)
 

@@ -69,7 +69,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
     match = result.expected.match if result.expected is not None else None
     if match is not None:
         out["schedule_match"] = match.as_dict()
-    if run.train_scalars().empty:
+    if run.last_step is None:  # no training rows (also known to a slimmed run)
         out["note"] = "no training scalars"
     worst = max(result.findings, key=lambda f: f.severity.rank, default=None)
     out["worst"] = worst.severity.value if worst else None

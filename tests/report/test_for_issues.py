@@ -149,6 +149,7 @@ def test_no_training_scalars_is_said_the_same_way_everywhere(results, tmp_path):
     assert "no training scalars" in rows[0] and ">ok<" not in rows[0]
     run_page = html.run_html(empty, {})
     assert "no training scalars</span>" in run_page and "No findings." not in run_page
+    assert "<h2>Findings</h2>" not in run_page
     index_md = markdown.index_markdown(analysis, {})
     row = next(line for line in index_md.splitlines() if "multistep" in line)
     assert "| no training scalars |" in row
