@@ -126,17 +126,22 @@ def expected_text(result: RunResult) -> str:
 
 
 def shorten_left(path: str, width: int) -> str:
-    """`path` in at most `width` characters, cut from the left at a folder boundary when it can
-    be ('.../runs/xt_buggy_e3'): the end of a run path is the part that tells runs apart."""
+    """`path` in at most `width` characters, cut from the left ('.../runs/xt_buggy_e3'): the end
+    of a run path is the part that tells runs apart. The cut moves to a folder boundary only when
+    that costs a few characters: `version_0` of one project must stay apart from another's."""
     if len(path) <= width:
         return path
     if width <= 3:
         return path[-width:]
     tail = path[-(width - 3) :]
     cut = tail.find("/")
-    if 0 <= cut < len(tail) - 1 and len(tail) - cut >= width // 2:
+    if 0 <= cut <= BOUNDARY_SLACK and cut < len(tail) - 1:
         tail = tail[cut:]
     return "..." + tail
+
+
+# Characters a shortened path may give up to start at a folder boundary.
+BOUNDARY_SLACK = 8
 
 
 def _parts(path: str) -> list[str]:

@@ -32,3 +32,14 @@ def test_rich_markup_in_names_is_literal(results):
     run = dataclasses.replace(r.run, path="runs/[bold red]x[/] [link=http://e.x]y[/link]")
     out = _render(Analysis([dataclasses.replace(r, run=run)], []))
     assert "runs/[bold red]x[/] [link=http://e.x]y[/link]" in out
+
+
+def test_shortened_paths_keep_runs_of_different_projects_apart() -> None:
+    """`version_0` of two projects must not both read `.../lightning_logs/version_0`."""
+    from logan.report.common import shorten_left
+
+    a = "../shared/public_logs_2/bullseye-lightning-tb-test-events/lightning_logs/version_0"
+    b = "../shared/public_logs_2/rohith-lightning-csv-nan/lightning_logs/version_0"
+    short = {shorten_left(p, 50) for p in (a, b)}
+    assert len(short) == 2 and all(len(s) <= 50 and s.startswith("...") for s in short)
+    assert shorten_left("work_dirs/runs/xt_buggy_e3", 50) == "work_dirs/runs/xt_buggy_e3"
