@@ -18,10 +18,9 @@ from logan.producers.interface import (
     RunSpec,
     SessionFacts,
     SessionSpec,
-    file_size,
     order_key,
 )
-from logan.producers.mmengine import MIN_CONFIG_BYTES, TEXT_SUFFIXES, _facts, own_checkpoint
+from logan.producers.mmengine import TEXT_SUFFIXES, _facts, own_checkpoint, workdir_spec
 from logan.producers.sniff import json_lines_kind, text_log_kind
 
 
@@ -40,17 +39,8 @@ class MMCV(Producer):
             if listing.is_claimed(folder):
                 continue
             sessions = self._sessions(listing, folder)
-            if not sessions:
-                continue
-            configs = [
-                folder / n
-                for n in sorted(listing.files(folder))
-                if n.endswith(".py") and file_size(folder / n) >= MIN_CONFIG_BYTES
-            ]
-            spec = RunSpec(folder, listing.display(folder), self.name, sessions, configs)
-            listing.claim(spec)
-            listing.taken.add(folder)
-            runs.append(spec)
+            if sessions:
+                runs.append(workdir_spec(listing, folder, self.name, sessions))
         return runs
 
     def _sessions(self, listing: Listing, folder: Path) -> list[SessionSpec]:

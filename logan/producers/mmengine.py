@@ -69,19 +69,10 @@ class MMEngine(Producer):
             flat = self._flat_sessions(listing, folder, folder in groups)
             if flat:
                 groups.setdefault(folder, []).extend(flat)
-        runs = []
-        for workdir, sessions in sorted(groups.items()):
-            sessions.sort(key=lambda s: (s.order, s.name))
-            configs = [
-                workdir / f
-                for f in sorted(listing.files(workdir))
-                if f.endswith(".py") and file_size(workdir / f) >= MIN_CONFIG_BYTES
-            ]
-            spec = RunSpec(workdir, listing.display(workdir), self.name, sessions, configs)
-            listing.claim(spec)
-            listing.taken.add(workdir)
-            runs.append(spec)
-        return runs
+        return [
+            workdir_spec(listing, workdir, self.name, sessions)
+            for workdir, sessions in sorted(groups.items())
+        ]
 
     def _text_logs(self, listing: Listing, folder: Path, names: set[str]) -> list[str]:
         return sorted(
@@ -262,6 +253,22 @@ class MMEngine(Producer):
 
     def is_own_checkpoint(self, load_from: str, spec: RunSpec) -> bool:
         return own_checkpoint(load_from, spec.root)
+
+
+def workdir_spec(
+    listing: Listing, workdir: Path, producer: str, sessions: list[SessionSpec]
+) -> RunSpec:
+    """A work_dir's spec (sessions in time order, the configs dumped beside them), claimed."""
+    sessions.sort(key=lambda s: (s.order, s.name))
+    configs = [
+        workdir / f
+        for f in sorted(listing.files(workdir))
+        if f.endswith(".py") and file_size(workdir / f) >= MIN_CONFIG_BYTES
+    ]
+    spec = RunSpec(workdir, listing.display(workdir), producer, sessions, configs)
+    listing.claim(spec)
+    listing.taken.add(workdir)
+    return spec
 
 
 def own_checkpoint(load_from: str, workdir: Path) -> bool:
