@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from logan.discover import RunSpec, discover
 from logan.errors import LoganError, NoRunsFound
 from logan.load import load_all
 from logan.model import Analysis, NotAnalysed, Problem, Run, RunResult
+from logan.remote import any_url, is_url
 from logan.schedule.expected import build_expected
 
 
@@ -125,6 +127,7 @@ def analyze(
     thresholds: Mapping[str, float] | None = None,
     sink: Callable[[list[str]], Sink] | None = None,
     keep_scalars: bool = True,
+    executor: Executor | None = None,
 ) -> Analysis:
     """Find every run under `paths`, read it, and check it.
 
@@ -134,10 +137,20 @@ def analyze(
     overrides rule constants, e.g. {"LS002.SPIKE_Z": 6}. `sink(run_paths)` is called once with
     the paths of the runs found and returns a per-run callback `(result, index)`, called with
     each full result as soon as it is ready (in the worker process with `jobs > 1`, so it must
-    pickle); `keep_scalars=False` keeps only a slim result per run (see `slim`).
+    pickle); `keep_scalars=False` keeps only a slim result per run (see `slim`). `executor`
+    (any concurrent.futures.Executor, e.g. a Dask client's `get_executor()`) runs the per-run
+    analysis instead of `jobs`. URLs (`s3://`, `gs://`, any fsspec protocol) are fetched into a
+    temporary copy first and shown as URLs (see logan.remote).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
+    if any_url(paths):
+        from logan.remote import analyze_mirrored
+
+        return analyze_mirrored(
+            analyze, paths, select=select, ignore=ignore, progress=progress, jobs=jobs,
+            thresholds=thresholds, sink=sink, keep_scalars=keep_scalars, executor=executor,
+        )  # fmt: skip
     found = discover(list(paths))
     problems = [Problem(p, m) for p, m in found.problems]
     rules = selected(select, ignore)
@@ -147,7 +160,14 @@ def analyze(
     specs = found.runs
     per_run = sink([s.display for s in specs]) if sink is not None else None
     outcomes: Iterable[SpecOutcome]
-    if jobs > 1 and len(specs) > 1:
+    pool: Executor | None = None
+    if executor is not None and specs:
+        n = len(specs)
+        outcomes = executor.map(
+            _analyze_spec, specs, [rules] * n, [limits] * n, range(n), [per_run] * n,
+            [keep_scalars] * n,
+        )  # fmt: skip
+    elif jobs > 1 and len(specs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(max_workers=jobs)
@@ -163,7 +183,6 @@ def analyze(
             chunksize=1,
         )
     else:
-        pool = None
         outcomes = (
             _analyze_spec(spec, rules, limits, i, per_run, keep_scalars)
             for i, spec in enumerate(specs)
@@ -188,6 +207,10 @@ def analyze(
 def load_run(path: str | Path) -> Run:
     """Read the single run at `path` (a work_dir, a timestamp folder or one log file). A folder
     holding several attempts (fresh starts) is refused with their names: give one of them."""
+    if is_url(path):
+        from logan.remote import load_mirrored
+
+        return load_mirrored(load_run, str(path))
     found = discover([path])
     if not found.runs:
         detail = found.problems[0][1] if found.problems else "no training logs found"

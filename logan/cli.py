@@ -71,13 +71,14 @@ def _codes(text: str | None) -> list[str]:
 
 
 def _analyze(
-    paths: list[Path],
+    paths: list[str],
     select: list[str],
     ignore: list[str],
     quiet: bool,
     jobs: int = 1,
     thresholds: dict[str, float] | None = None,
     out: Path | None = None,
+    executor: str | None = None,
 ) -> Analysis:
     """Run the library with a progress bar on stderr (terminal only, never with --quiet)."""
     from logan.api import analyze
@@ -99,6 +100,11 @@ def _analyze(
 
         kwargs["sink"] = folders
     try:
+        if executor is not None:
+            from logan.cluster import executor_for
+
+            with executor_for(executor) as pool:
+                return analyze(paths, executor=pool, **kwargs)
         if not show:
             return analyze([str(p) for p in paths], **kwargs)
         from rich.progress import Progress
@@ -143,10 +149,12 @@ def _exit_code(analysis: Analysis, fail_on: str) -> int:
 
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="Work dirs, run folders or log files.")],
+    paths: Annotated[
+        list[str], typer.Argument(help="Work dirs, run folders, log files or s3:// gs:// URLs.")
+    ],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     out: Annotated[
-        Path | None,
+        str | None,
         typer.Option("--out", "-o", help="Write a report folder per run and an index here."),
     ] = None,
     fail_on: Annotated[
@@ -169,12 +177,18 @@ def check(
         typer.Option("--threshold", help="Override a rule constant: CODE.NAME=VALUE (repeatable)."),
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyse runs in N processes.")] = 1,
+    executor: Annotated[
+        str | None,
+        typer.Option("--executor", help="Analyse runs on a Dask cluster: dask://HOST:PORT."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Find runs under PATHS, check their LR schedule and loss, and report.
 
     Example: logan check work_dirs/ --out report/ --fail-on warning
     """
+    from logan.errors import LoganError
+    from logan.remote import out_folder, upload
     from logan.settings import find_settings
 
     try:
@@ -193,6 +207,10 @@ def check(
             _fail(f"--threshold {item!r}: expected CODE.NAME=NUMBER, e.g. LS002.SPIKE_Z=6")
         if not sep:
             _fail(f"--threshold {item!r}: expected CODE.NAME=NUMBER, e.g. LS002.SPIKE_Z=6")
+    try:
+        out_dir = out_folder(out) if out is not None else None  # a temporary one for a URL
+    except LoganError as exc:
+        _fail(str(exc))
     analysis = _analyze(
         paths,
         _codes(select) or settings.select,
@@ -200,7 +218,8 @@ def check(
         quiet,
         max(1, jobs),
         limits,
-        out,
+        out_dir,
+        executor,
     )
     if not analysis.results:
         if analysis.problems:
@@ -211,10 +230,14 @@ def check(
             f"no training runs found under {', '.join(map(str, paths))}; "
             "give a mmengine work_dir, an HF output dir, a Lightning version folder or log files"
         )
-    if out is not None:
+    if out is not None and out_dir is not None:
         from logan.report.files import slug, write_index
 
-        write_index(analysis, out, [slug(r.run.path) for r in analysis.results])
+        write_index(analysis, out_dir, [slug(r.run.path) for r in analysis.results])
+        try:
+            upload(out_dir, out)
+        except LoganError as exc:
+            _fail(str(exc))
     if fmt is Format.json:
         from logan.report.serialize import analysis_dict
 
@@ -234,8 +257,8 @@ def check(
 
 @app.command()
 def report(
-    run: Annotated[Path, typer.Argument(help="One run: a work_dir, run folder or log file.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the report files.")],
+    run: Annotated[str, typer.Argument(help="One run: a work_dir, run folder, log file or URL.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Folder (or URL) for the report files.")],
     fail_on: Annotated[FailOn, typer.Option("--fail-on")] = FailOn.never,
 ) -> None:
     """Write report.md, report.html, report.json and PNG plots for one run into --out.
@@ -245,16 +268,22 @@ def report(
     from logan.api import analyze_run, load_run
     from logan.errors import LoganError
     from logan.model import Analysis
+    from logan.remote import out_folder, upload
     from logan.report.files import write_run
 
     try:
+        folder = out_folder(out)
         result = analyze_run(load_run(run))
+        written = write_run(result, folder)
+        upload(folder, out)
     except LoganError as exc:
         _fail(str(exc))
-    written = write_run(result, out)
     for name in ("markdown", "html", "json"):
         if name in written:
-            typer.echo(str(written[name]))
+            shown = str(written[name])  # for an --out URL, where the file was uploaded
+            typer.echo(
+                shown.replace(str(folder), out.rstrip("/"), 1) if folder != Path(out) else shown
+            )
     raise typer.Exit(_exit_code(Analysis([result], []), fail_on.value))
 
 
@@ -354,7 +383,7 @@ def schedule(
 
 @app.command()
 def export(
-    run: Annotated[Path, typer.Argument(help="One run: a work_dir, run folder or log file.")],
+    run: Annotated[str, typer.Argument(help="One run: a work_dir, run folder, log file or URL.")],
     to: Annotated[ExportFormat, typer.Option("--to", help="Output format.")] = ExportFormat.csv,
     out: Annotated[
         Path | None,
