@@ -344,7 +344,7 @@ def rules(
 @app.command()
 def schedule(
     config: Annotated[
-        Path, typer.Argument(help="An mmengine/XTuner config file (read, never run).")
+        str, typer.Argument(help="An mmengine/XTuner config file or URL (read, never run).")
     ],
     epoch_length: Annotated[
         int | None, typer.Option("--epoch-length", help="Iterations per epoch.")
@@ -366,10 +366,12 @@ def schedule(
     Example: logan schedule configs/my_cfg.py --dataset-size 12000 --batch-size 16 --plot lr.png
     """
     from logan.errors import LoganError
+    from logan.remote import fetched
     from logan.schedule.preview import preview
 
     try:
-        result = preview(config, epoch_length, dataset_size, batch_size)
+        with fetched(config) as local:
+            result = preview(local, epoch_length, dataset_size, batch_size)
     except LoganError as exc:
         _fail(str(exc))
     typer.echo(result.table)

@@ -19,6 +19,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,7 +178,7 @@ def _mirror_one(fs: Any, url: str, inner: str, dest: Path, out: Mirror) -> str |
         out.problems.append((url, _why(exc)))
         return None
     if not objects:
-        out.problems.append((url, "no objects under this prefix; check the URL"))
+        out.problems.append((url, "no object or prefix of that name; check the URL"))
         return None
     name = base.rsplit("/", 1)[-1] or "root"
     local_top = dest / name
@@ -329,6 +330,26 @@ def load_mirrored(load: Callable[[str], Any], path: str) -> Any:
             url, message = copy.problems[0]
             raise LoganError(f"{url}: {message}")
         return rebase(load(copy.paths[0]), copy)
+    finally:
+        copy.close()
+
+
+@contextmanager
+def fetched(path: str) -> Iterator[Path]:
+    """One file to read locally: `path` itself, or a URL's object fetched into a temporary
+    copy (errors inside the block name the URL)."""
+    if not is_url(path):
+        yield Path(path)
+        return
+    copy = mirror([path])
+    try:
+        if copy.paths[0] == path:
+            url, message = copy.problems[0]
+            raise LoganError(f"{url}: {message}")
+        try:
+            yield Path(copy.paths[0])
+        except LoganError as exc:
+            raise LoganError(copy.shown(str(exc))) from None
     finally:
         copy.close()
 

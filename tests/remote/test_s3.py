@@ -192,3 +192,25 @@ def test_without_the_extra_one_line_names_it(module, monkeypatch):
         "logan: s3://bucket/work_dirs/: reading s3:// paths needs the optional dependency: "
         'pip install "logan[s3]"\n'
     )
+
+
+def test_schedule_and_export_take_a_url(s3):
+    cfg = next((SAMPLES / "mmengine_plateau_e4").glob("*.py"))
+    local = runner.invoke(app, ["schedule", str(cfg), "--epoch-length", "40"])
+    url = runner.invoke(
+        app, ["schedule", f"{PREFIX}/mmengine_plateau_e4/{cfg.name}", "--epoch-length", "40"]
+    )
+    assert url.exit_code == local.exit_code == 1
+    assert url.stdout.replace(f"{PREFIX}/mmengine_plateau_e4/", f"{cfg.parent}/") == local.stdout
+    local = runner.invoke(app, ["export", str(SAMPLES / "hf_cosine")])
+    url = runner.invoke(app, ["export", f"{PREFIX}/hf_cosine"])
+    assert url.exit_code == local.exit_code == 0
+    assert url.stdout == local.stdout and url.stdout.startswith("step,")
+
+
+def test_schedule_of_a_missing_object_is_one_line(s3):
+    res = runner.invoke(app, ["schedule", f"{PREFIX}/no_such_config.py"])
+    assert res.exit_code == 2
+    assert res.stderr == (
+        f"logan: {PREFIX}/no_such_config.py: no object or prefix of that name; check the URL\n"
+    )
