@@ -99,6 +99,8 @@ def _analyze_spec(
             if sink is not None:
                 try:
                     sink(result, index)
+                except LoganError as exc:  # e.g. a link planted in --out: refused, said as it is
+                    result.errors.append(str(exc))
                 except Exception as exc:  # noqa: BLE001 - a report that fails costs the report
                     result.errors.append(
                         f"report could not be written ({type(exc).__name__}: {exc}); please report"

@@ -40,15 +40,40 @@ class FailOn(str, enum.Enum):
     never = "never"
 
 
+class ScheduleFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
 class ExportFormat(str, enum.Enum):
     csv = "csv"
     parquet = "parquet"
     json = "json"
 
 
+def _say(text: object, err: bool = False) -> None:
+    """One line for the terminal: text from logs, paths and configs can command nothing there."""
+    from logan.textsafe import visible
+
+    typer.echo(visible(text), err=err)
+
+
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"logan: {message}", err=True)
+    _say(f"logan: {message}", err=True)
     raise typer.Exit(2)
+
+
+def _out_ready(out: Path, names: tuple[str, ...] | None = None) -> None:
+    """Check --out before any analysis: an unusable one is a usage error, said in one line."""
+    from logan.errors import LoganError
+    from logan.report.files import INDEX_FILES, check_out
+
+    try:
+        check_out(out, INDEX_FILES if names is None else names)
+    except LoganError as exc:
+        _fail(str(exc))
 
 
 def _version(value: bool) -> None:
@@ -113,7 +138,11 @@ def _analyze(
             task = bar.add_task("reading runs", total=None)
 
             def tick(i: int, n: int, name: str) -> None:
-                bar.update(task, completed=i, total=n, description=name[-40:])
+                from rich.markup import escape
+
+                from logan.textsafe import visible
+
+                bar.update(task, completed=i, total=n, description=escape(visible(name[-40:])))
 
             return analyze([str(p) for p in paths], progress=tick, **kwargs)
     except LoganError as exc:
@@ -127,7 +156,7 @@ _FOLDERS: dict[str, str] = {}
 def _err_console():  # type: ignore[no-untyped-def]
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, emoji=False)
 
 
 def _out_console():  # type: ignore[no-untyped-def]
@@ -135,7 +164,7 @@ def _out_console():  # type: ignore[no-untyped-def]
 
     # Piped output (CI logs, files) is not folded to 80 columns.
     width = None if sys.stdout.isatty() else 200
-    return Console(highlight=False, soft_wrap=True, width=width)
+    return Console(highlight=False, soft_wrap=True, width=width, emoji=False)
 
 
 def _exit_code(analysis: Analysis, fail_on: str) -> int:
@@ -207,16 +236,20 @@ def check(
             _fail(f"--threshold {item!r}: expected CODE.NAME=NUMBER, e.g. LS002.SPIKE_Z=6")
         if not sep:
             _fail(f"--threshold {item!r}: expected CODE.NAME=NUMBER, e.g. LS002.SPIKE_Z=6")
+    if jobs < 1:
+        _fail(f"--jobs {jobs}: give the number of processes, 1 or more")
     try:
         out_dir = out_folder(out) if out is not None else None  # a temporary one for a URL
     except LoganError as exc:
         _fail(str(exc))
+    if out_dir is not None:
+        _out_ready(out_dir)
     analysis = _analyze(
         paths,
         _codes(select) or settings.select,
         _codes(ignore) or settings.ignore,
         quiet,
-        max(1, jobs),
+        jobs,
         limits,
         out_dir,
         executor,
@@ -224,7 +257,7 @@ def check(
     if not analysis.results:
         if analysis.problems:
             for p in analysis.problems:  # one line per problem, as when some runs are readable
-                typer.echo(f"logan: {p.path}: {p.message}", err=True)
+                _say(f"logan: {p.path}: {p.message}", err=True)
             raise typer.Exit(2)
         _fail(
             f"no training runs found under {', '.join(map(str, paths))}; "
@@ -244,14 +277,15 @@ def check(
         typer.echo(json.dumps(analysis_dict(analysis), indent=2, allow_nan=False))
     elif fmt is Format.markdown:
         from logan.report.markdown import run_markdown
+        from logan.textsafe import visible_block
 
-        typer.echo("\n\n".join(run_markdown(r) for r in analysis.results))
+        typer.echo(visible_block("\n\n".join(run_markdown(r) for r in analysis.results)))
     else:
         from logan.report.text import render
 
         render(analysis, _out_console())
     for p in analysis.problems:
-        typer.echo(f"logan: {p.path}: {p.message}", err=True)
+        _say(f"logan: {p.path}: {p.message}", err=True)
     raise typer.Exit(_exit_code(analysis, chosen_fail_on))
 
 
@@ -269,10 +303,14 @@ def report(
     from logan.errors import LoganError
     from logan.model import Analysis
     from logan.remote import out_folder, upload
-    from logan.report.files import write_run
+    from logan.report.files import RUN_FILES, write_run
 
     try:
         folder = out_folder(out)
+    except LoganError as exc:
+        _fail(str(exc))
+    _out_ready(folder, RUN_FILES)
+    try:
         result = analyze_run(load_run(run))
         written = write_run(result, folder)
         upload(folder, out)
@@ -281,9 +319,7 @@ def report(
     for name in ("markdown", "html", "json"):
         if name in written:
             shown = str(written[name])  # for an --out URL, where the file was uploaded
-            typer.echo(
-                shown.replace(str(folder), out.rstrip("/"), 1) if folder != Path(out) else shown
-            )
+            _say(shown.replace(str(folder), out.rstrip("/"), 1) if folder != Path(out) else shown)
     raise typer.Exit(_exit_code(Analysis([result], []), fail_on.value))
 
 
@@ -302,12 +338,13 @@ def compare(
 
     if len(runs) < 2:
         _fail("compare needs at least two runs")
+    _out_ready(out, ("compare.md", "compare.html", "lr_compare.png", "loss_compare.png"))
     try:
         results = [analyze_run(load_run(r)) for r in runs]
     except LoganError as exc:
         _fail(str(exc))
     for path in write_compare(results, out).values():
-        typer.echo(str(path))
+        _say(path)
 
 
 @app.command()
@@ -343,44 +380,70 @@ def rules(
 
 @app.command()
 def schedule(
-    config: Annotated[
-        str, typer.Argument(help="An mmengine/XTuner config file or URL (read, never run).")
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="mmengine/XTuner config files or folders of them (read, never run)."),
     ],
     epoch_length: Annotated[
-        int | None, typer.Option("--epoch-length", help="Iterations per epoch.")
+        int | None, typer.Option("--epoch-length", help="Iterations per epoch.", min=1)
     ] = None,
     dataset_size: Annotated[
-        int | None, typer.Option("--dataset-size", help="Samples in the training set.")
+        int | None, typer.Option("--dataset-size", help="Samples in the training set.", min=1)
     ] = None,
     batch_size: Annotated[
         int | None,
-        typer.Option("--batch-size", help="Total batch size (default: the config's)."),
+        typer.Option("--batch-size", help="Total batch size (default: the config's).", min=1),
     ] = None,
+    fmt: Annotated[
+        ScheduleFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ScheduleFormat.text,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option("--fail-on", help="Lowest severity that makes the exit code 1."),
+    ] = FailOn.error,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Write a PNG of the schedule.")
+        Path | None, typer.Option("--plot", help="Write a PNG of the schedule (one config).")
     ] = None,
 ) -> None:
-    """Show the LR a config will produce, as mmengine runs it and as its author meant it, before
-    anyone trains.
+    """Check training configs before anyone trains: the LR each will produce, as mmengine runs
+    it, with LR001/LR002 and the fix. Folders are searched for configs (`_base_` files are
+    checked through the configs that use them); no dataset is needed.
 
-    Example: logan schedule configs/my_cfg.py --dataset-size 12000 --batch-size 16 --plot lr.png
+    Example: logan schedule configs/ --format github
     """
-    from logan.errors import LoganError
-    from logan.remote import fetched
-    from logan.schedule.preview import preview
+    from logan.model import Severity
+    from logan.report.schedule_formats import render, visible
+    from logan.report.schedule_preview import save_plot, table
+    from logan.schedule.check import check_paths
 
-    try:
-        with fetched(config) as local:
-            result = preview(local, epoch_length, dataset_size, batch_size)
-    except LoganError as exc:
-        _fail(str(exc))
-    typer.echo(result.table)
-    for line in result.warnings:
-        typer.echo(line)
+    report = check_paths(
+        paths, epoch_length=epoch_length, dataset_size=dataset_size, batch_size=batch_size
+    )
+    for p in report.problems:
+        typer.echo(visible(f"logan: {p.path}: {p.message}"), err=True)
+    if not report.configs:
+        if report.problems:
+            raise typer.Exit(2)
+        if report.bases_given:  # only `_base_` files: nothing of their own to check
+            typer.echo(
+                f"{report.bases_given} _base_ file(s) given: checked through the configs "
+                "that use them; give those configs or their folder"
+            )
+            raise typer.Exit(0)
+        _fail(f"no training configs under {', '.join(map(str, paths))}; give config files")
+    single = report.configs[0] if len(report.configs) == 1 else None
+    if fmt is ScheduleFormat.text and single is not None and single.simulation is not None:
+        typer.echo(table(single) + "\n")
+    typer.echo(render(report, fmt.value))
     if plot is not None:
-        result.save_plot(plot)
-        typer.echo(f"plot: {plot}")
-    raise typer.Exit(1 if result.warnings else 0)
+        if single is None or single.simulation is None:
+            _fail("--plot draws one simulated config; give one config file")
+        save_plot(single.simulation, plot, Path(single.path).name)
+        typer.echo(f"plot: {plot}", err=fmt is not ScheduleFormat.text)
+    if fail_on is FailOn.never:
+        raise typer.Exit(0)
+    threshold = Severity(fail_on.value).rank
+    raise typer.Exit(1 if any(f.severity.rank >= threshold for f in report.findings) else 0)
 
 
 @app.command()
@@ -428,7 +491,5 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - last line of defence, one line on stderr
-        typer.echo(
-            f"logan: internal error ({type(exc).__name__}: {exc}); please report it", err=True
-        )
+        _say(f"logan: internal error ({type(exc).__name__}: {exc}); please report it", err=True)
         sys.exit(2)

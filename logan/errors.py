@@ -17,3 +17,7 @@ class UnreadableInput(LoganError):
 
 class ConfigError(LoganError):
     """A config file could not be parsed at all (syntax error, not Python)."""
+
+
+class OutputError(LoganError):
+    """`--out` cannot take the reports (a file, a device, a link planted inside it)."""

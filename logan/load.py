@@ -39,7 +39,7 @@ from logan.model import (
 )
 from logan.producers import by_name
 from logan.producers.interface import Producer, SessionFacts
-from logan.readers.base import ReadResult, empty_frame
+from logan.readers.base import ReadResult, checked, empty_frame
 
 # Facts about how values were printed: they describe a source's scalars, so they are taken only
 # from the source that gave the scalars.
@@ -71,7 +71,7 @@ def reader_for(kind: str) -> Callable[..., ReadResult]:
 def parse_config(source: Path | str) -> tuple[dict[str, Any] | None, str | None]:
     """A config file (or config text) as data, never executed; (None, None) when unreadable."""
     try:
-        from logan.schedule.config import MAX_CONFIG_CHARS, load_config
+        from logan.config import MAX_CONFIG_CHARS, load_config
 
         if isinstance(source, Path):
             if source.stat().st_size > 4 * MAX_CONFIG_CHARS:
@@ -87,7 +87,7 @@ def parse_config(source: Path | str) -> tuple[dict[str, Any] | None, str | None]
 def _read(producer: Producer, kind: str, path: Path, session: int, **kwargs: Any) -> ReadResult:
     """Read one file; an OS-level failure becomes a skip so the rest of the run is still read."""
     try:
-        result = producer.reader(kind)(path, session=session, **kwargs)
+        result = checked(producer.reader(kind)(path, session=session, **kwargs), path)
         if len(result.frame):
             result.frame = producer.adjust(kind, result.frame)
         return result

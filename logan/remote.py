@@ -19,7 +19,6 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -330,26 +329,6 @@ def load_mirrored(load: Callable[[str], Any], path: str) -> Any:
             url, message = copy.problems[0]
             raise LoganError(f"{url}: {message}")
         return rebase(load(copy.paths[0]), copy)
-    finally:
-        copy.close()
-
-
-@contextmanager
-def fetched(path: str) -> Iterator[Path]:
-    """One file to read locally: `path` itself, or a URL's object fetched into a temporary
-    copy (errors inside the block name the URL)."""
-    if not is_url(path):
-        yield Path(path)
-        return
-    copy = mirror([path])
-    try:
-        if copy.paths[0] == path:
-            url, message = copy.problems[0]
-            raise LoganError(f"{url}: {message}")
-        try:
-            yield Path(copy.paths[0])
-        except LoganError as exc:
-            raise LoganError(copy.shown(str(exc))) from None
     finally:
         copy.close()
 

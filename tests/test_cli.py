@@ -109,16 +109,45 @@ def test_schedule_previews_the_bug_before_training():
     cfg = next(p for p in config.glob("*.py"))
     res = runner.invoke(app, ["schedule", str(cfg), "--epoch-length", "40"])
     assert res.exit_code == 1
-    assert "LR001 lr-plateau" in res.stdout and "+        end=" in res.stdout
+    assert f"{cfg}:20:5: LR001 the LR will stay at" in res.stdout and "+        end=" in res.stdout
+    assert "epoch length 40" in res.stdout
     fixed = next((SAMPLES / "mmengine_fixed_e4").glob("*.py"))
     res = runner.invoke(app, ["schedule", str(fixed), "--epoch-length", "40"])
     assert res.exit_code == 0 and "LR001" not in res.stdout
 
 
-def test_schedule_needs_an_epoch_length_for_epoch_configs():
+def test_schedule_needs_no_epoch_length():
     cfg = next((SAMPLES / "mmengine_plateau_e4").glob("*.py"))
     res = runner.invoke(app, ["schedule", str(cfg)])
-    assert res.exit_code == 2 and "--epoch-length" in res.stderr
+    assert res.exit_code == 1 and "a nominal" in res.stdout and "LR001" in res.stdout
+    res = runner.invoke(app, ["schedule", str(cfg), "--fail-on", "never"])
+    assert res.exit_code == 0
+
+
+def test_schedule_trees_exit_codes(tmp_path):
+    res = runner.invoke(app, ["schedule", str(SAMPLES / "mmengine_schedule_ends_early")])
+    assert res.exit_code == 0 and "LR002" in res.stdout  # a warning, below --fail-on error
+    res = runner.invoke(
+        app, ["schedule", str(SAMPLES / "mmengine_schedule_ends_early"), "--fail-on", "warning"]
+    )
+    assert res.exit_code == 1
+    (tmp_path / "helper.py").write_text("x = 1\n")
+    res = runner.invoke(app, ["schedule", str(tmp_path)])
+    assert res.exit_code == 2 and "no training configs" in res.stderr
+    res = runner.invoke(app, ["schedule", str(SAMPLES), "--plot", str(tmp_path / "lr.png")])
+    assert res.exit_code == 2 and "--plot draws one simulated config" in res.stderr
+    # A pre-commit hook passes changed `_base_` files as they are: not a usage error.
+    (tmp_path / "_base_").mkdir()
+    (tmp_path / "_base_" / "schedule.py").write_text("param_scheduler = []\n")
+    res = runner.invoke(app, ["schedule", str(tmp_path / "_base_" / "schedule.py")])
+    assert res.exit_code == 0 and "checked through the configs that use them" in res.stdout
+
+
+def test_schedule_unreadable_config_is_named(tmp_path):
+    (tmp_path / "nul.py").write_bytes(b"lr = 1\x00\n")
+    res = runner.invoke(app, ["schedule", str(tmp_path / "nul.py")])
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"logan: {tmp_path / 'nul.py'}: line 1: a NUL byte")
 
 
 def test_report_and_compare_write_files(tmp_path):

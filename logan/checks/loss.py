@@ -36,11 +36,11 @@ def _value_at(run: Run, tag: str, step: int) -> float | None:
 
 @rule("LS001", "loss-nonfinite", Severity.ERROR)
 def loss_nonfinite(run: Run, expected: object) -> Iterator[Finding]:
-    """The loss (or the gradient norm) became NaN or infinite.
+    """The loss (or the gradient norm, or the LR) became NaN or infinite.
 
-    What it does: finds the first logged step where `loss`, any `loss_*`/`*.loss*` tag or
-    `grad_norm` is NaN or +-inf, and reports the LR and grad_norm there and how many later points
-    are non-finite too.
+    What it does: finds the first logged step where `loss`, any `loss_*`/`*.loss*` tag,
+    `grad_norm` or `lr` is NaN or +-inf, and reports the LR and grad_norm there and how many
+    later points are non-finite too.
 
     Why it matters: once a loss is NaN the weights usually are too and the rest of the run is
     wasted. HF Trainer replaces non-finite losses in its logs by default
@@ -51,7 +51,9 @@ def loss_nonfinite(run: Run, expected: object) -> Iterator[Finding]:
     How to fix: lower the LR or lengthen the warmup, clip gradients (`clip_grad=dict(max_norm=1)`),
     use bf16 or a loss scaler instead of plain fp16, and look for bad samples near that step.
     """
-    candidates = _loss_tags(run) + (["grad_norm"] if "grad_norm" in run.tags() else [])
+    # A non-finite LR is a fault of its own (the weights follow it), even when every LR check,
+    # which reads finite points only, sees a plausible schedule.
+    candidates = _loss_tags(run) + [t for t in ("grad_norm", "lr") if t in run.tags()]
     first: tuple[int, str, float, int] | None = None
     for tag in candidates:
         s = run.series(tag)
@@ -81,8 +83,8 @@ def loss_nonfinite(run: Run, expected: object) -> Iterator[Finding]:
             f"is at most {MMENGINE_WINDOW - 1} iterations before step {step}"
         )
     extra = [
-        f"lr {fmt(lr)}" if lr is not None else None,
-        f"grad_norm {fmt(grad)}" if grad is not None else None,
+        f"lr {fmt(lr)}" if lr is not None and tag != "lr" else None,
+        f"grad_norm {fmt(grad)}" if grad is not None and tag != "grad_norm" else None,
     ]
     context = "; ".join(x for x in extra if x)
     yield Finding(
@@ -120,11 +122,16 @@ MAX_REPORTED_SPIKES = 5
 
 # Rows of sliding windows processed at once (bounds memory at CHUNK x SPIKE_WINDOW floats).
 CHUNK = 20_000
+# z-scores are computed on losses clipped to +-Z_CLIP: a loss of 1e150 is as far off as one of
+# 1e308 for any threshold, and below it medians (a mean of two values), differences and ratios
+# stay finite (at 1e308 they overflowed: wrong medians, and numpy warnings on stderr).
+Z_CLIP = 1e150
 
 
 def _robust_z(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """z-score of each point against the median/MAD of the (up to) `window` points before it;
     NaN until SPIKE_MIN_HISTORY points exist. Vectorised over sliding windows, in chunks."""
+    values = np.clip(values, -Z_CLIP, Z_CLIP)
     n = len(values)
     med = np.full(n, np.nan)
     mad = np.full(n, np.nan)
@@ -172,9 +179,10 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
         return
     steps = loss.index.to_numpy(dtype="int64")
     values = loss.to_numpy(dtype="float64")
-    z, med, scale = _robust_z(values, SPIKE_WINDOW)
+    clipped = np.clip(values, -Z_CLIP, Z_CLIP)  # for arithmetic; reports show `values`
+    z, med, scale = _robust_z(clipped, SPIKE_WINDOW)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rel = (values - med) / np.abs(med)
+        rel = (clipped - med) / np.abs(med)
     hits = np.nonzero((z > SPIKE_Z) & (rel > SPIKE_MIN_REL))[0]
     if not len(hits):
         return
@@ -194,7 +202,7 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
         base, sc = med[i], scale[i]
         rec: int | None = None
         for j in range(i + 1, len(values)):
-            if (values[j] - base) / sc <= RECOVERED_Z:
+            if (clipped[j] - base) / sc <= RECOVERED_Z:
                 rec = int(steps[j] - steps[i])
                 break
         # Only a grad_norm spike strictly before the loss spike says "optimizer first": mmengine

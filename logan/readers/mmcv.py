@@ -32,6 +32,7 @@ from logan.readers.base import ReadResult, build_frame
 from logan.readers.mmengine_text import (
     LOG_PREFIX,
     MAX_STEP,
+    PairScanner,
     TextLogParser,
     parse,
     read_text_lines,
@@ -51,7 +52,7 @@ _TEXT_HEADER = re.compile(
     r"(?:\s*\[\s*(?P<b>\d+)(?:\s*/\s*(?P<bn>\d+))?\s*\])?"
 )
 # `lr: 1.000e-01, eta: 0:09:26, time: 0.073`; one lr per optimizer: `lr_G: 2.0e-04 lr_D: 2.0e-04`.
-_TEXT_PAIRS = re.compile(r"([^\s:,]+(?: [^\s:,]+)*):\s+([^\s,]+)")
+_TEXT_PAIRS = PairScanner(r"[^\s:,]", r"[^\s,]+")
 _WORKFLOW_MAX = re.compile(r"workflow: .*max: (\d+) (epochs|iters)")
 _TEXT_VERSION = re.compile(r"^MMCV: (\S+)")
 

@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency, but never a ha
     orjson = None  # type: ignore[assignment]
 
 from logan.model import VAL_PREFIX, Skipped
-from logan.readers.base import ReadResult, build_frame
+from logan.readers.base import MAX_STEP, ReadResult, build_frame
 from logan.tags import canonical_tag
 
 # Keys that index a record rather than being scalars of their own.
@@ -32,8 +32,9 @@ _INDEX_KEYS = frozenset({"step", "iter", "epoch", "mode"})
 # iteration, a few KB for a validation line with many metrics): it is skipped unparsed, so that
 # a file that is one giant line costs its size in memory, not ten times that.
 MAX_LINE_BYTES = 1 << 20
-# Steps are stored as int64; a larger `step` is damage, not a training step.
-_MAX_STEP = 2**63 - 1
+# A larger `step` is damage, not a training step (float64, which parses it, holds integers exactly
+# only up to 2**53; from 2**63 the int64 cast would wrap): such lines are skipped and reported.
+_MAX_STEP = MAX_STEP
 # The largest integer float() converts without OverflowError (bigger ones read as infinite).
 _MAX_FLOAT_INT = int(sys.float_info.max)
 

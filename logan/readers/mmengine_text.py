@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from logan.model import VAL_PREFIX, Skipped
-from logan.readers.base import ReadResult, build_frame
+from logan.readers.base import MAX_STEP, ReadResult, build_frame
 from logan.tags import canonical_tag
 
 if TYPE_CHECKING:
@@ -47,16 +47,37 @@ _HEADER = re.compile(
 _CONFIG = re.compile(LOG_PREFIX + r"Config:\s*$")
 _VERSION = re.compile(r"^\s*MMEngine: (\S+)")
 _CHECKPOINT_ITERS = re.compile(r"Saving checkpoint at (\d+) iterations")
-# `key: value` items, two spaces apart (lr items one space apart: `base_lr: 1e-01 lr: 1e-01`);
-# keys may hold single spaces (`coco/AP .5`), values never do.
-_PAIRS = re.compile(r"([^\s:]+(?: [^\s:]+)*):\s+(\S+)")
 _E_FORMAT = re.compile(r"^[-+]?\d\.(\d+)e[-+]\d+$")
 _F_FORMAT = re.compile(r"^[-+]?\d+\.(\d+)$")
 # Not scalars, or not numbers: left out of the table.
 NON_SCALAR_KEYS = frozenset({"eta"})
 _FIRST = itemgetter(0)
-# Steps beyond this are a damaged number, not a run (float64 holds integers exactly up to here).
-MAX_STEP = 2**53
+# A line layout with more items than this gets no compiled whole-line pattern: compiling one
+# costs more than linear time in its length (10,000 items took 2 s, a 1 MB line minutes), and
+# real lines hold a few dozen items.
+MAX_FAST_KEYS = 256
+
+
+class PairScanner:
+    """`key: value` items of a line, found in one left-to-right pass (linear in the line).
+
+    The plain pattern `(KEY+(?: KEY+)*):\\s+(VALUE)` is retried from every character of a long run
+    of words without a colon, each try scanning to the run's end: quadratic (a line padded with
+    64,000 words took 75 s). Here a run of key words is taken whole and never backtracked into
+    (possessive), with its `: value` or without; a run without one is passed over in one step.
+    It finds the same items: no shorter run, and no run starting inside it, ends at a colon.
+    """
+
+    def __init__(self, key_char: str, value: str) -> None:
+        self.pattern = re.compile(rf"({key_char}++(?: {key_char}++)*+)(?::\s+({value}))?")
+
+    def findall(self, text: str) -> list[tuple[str, str]]:
+        return [(key, value) for key, value in self.pattern.findall(text) if value]
+
+
+# `key: value` items, two spaces apart (lr items one space apart: `base_lr: 1e-01 lr: 1e-01`);
+# keys may hold single spaces (`coco/AP .5`), values never do.
+_PAIRS = PairScanner(r"[^\s:]", r"\S+")
 
 
 def to_float(token: str) -> float | None:
@@ -297,11 +318,13 @@ class TextLogParser:
             layout = (numeric, tags)
             if len(numeric) == len(scalar):
                 self.layouts[(prefix, keys, drop)] = layout
-                self.fast[(prefix, drop)] = (self.layout_pattern(keys, numeric), tags)
+                if len(keys) <= MAX_FAST_KEYS:
+                    self.fast[(prefix, drop)] = (self.layout_pattern(keys, numeric), tags)
             else:
                 # A value that is not a number: learn the layout from a later line, so that one
                 # damaged value does not drop its key from every line after it.
-                bad = ", ".join(keys[n] for n in scalar if n not in numeric)
+                numbers = set(numeric)
+                bad = ", ".join(keys[n] for n in scalar if n not in numbers)
                 self.skip(self.index, f"not a number in {bad}")
         numeric, tags = layout
         try:

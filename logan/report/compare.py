@@ -11,6 +11,7 @@ from matplotlib.ticker import FuncFormatter
 
 from logan.model import RunResult
 from logan.report import html, markdown, plots
+from logan.report.files import write_file, write_png
 
 
 def overlay_figure(results: list[RunResult], tag: str, ylabel: str) -> Figure | None:
@@ -44,14 +45,14 @@ def overlay_figure(results: list[RunResult], tag: str, ylabel: str) -> Figure | 
 
 
 def write_compare(results: list[RunResult], out: Path) -> dict[str, Path]:
-    """compare.md, compare.html and the overlay PNGs in `out`."""
+    """compare.md, compare.html and the overlay PNGs in `out` (never through a link in it)."""
     out.mkdir(parents=True, exist_ok=True)
     images: dict[str, Path] = {}
     for tag, label in (("lr", "learning rate"), ("loss", "loss (rolling median)")):
         fig = overlay_figure(results, tag, label)
         if fig is not None:
             images[tag] = out / f"{tag}_compare.png"
-            plots.save(fig, images[tag])
+            write_png(fig, images[tag])
     codes = sorted({f.code for r in results for f in r.findings})
     head = "| run | producer | steps | " + " | ".join(codes) + " |"
     rows = [head, "|" + "---|" * (3 + len(codes))]
@@ -70,7 +71,7 @@ def write_compare(results: list[RunResult], out: Path) -> dict[str, Path]:
         ]
         md.append("")
     md += [f"![{name}]({p.name})\n" for name, p in images.items()]
-    (out / "compare.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+    write_file(out / "compare.md", "\n".join(md) + "\n")
     body = ["<h1>logan compare</h1>", "<table><tr><th>run</th>"]
     body += [f"<th>{html.esc(c)}</th>" for c in codes] + ["</tr>"]
     for r in results:
@@ -82,5 +83,5 @@ def write_compare(results: list[RunResult], out: Path) -> dict[str, Path]:
     body += [html._image(p, name) for name, p in images.items()]
     for k, r in enumerate(results):
         body.append(html.run_body(r, {}, level=2, anchor_prefix=f"run{k}-"))
-    (out / "compare.html").write_text(html.page("logan compare", "\n".join(body)), encoding="utf-8")
+    write_file(out / "compare.html", html.page("logan compare", "\n".join(body)))
     return {"markdown": out / "compare.md", "html": out / "compare.html", **images}

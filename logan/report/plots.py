@@ -8,21 +8,23 @@ and labelled with its code on the plot, and text from logs is kept out of mathte
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from matplotlib.transforms import blended_transform_factory
 
 from logan.model import Finding, RunResult
 from logan.tags import is_loss_tag
+from logan.textsafe import visible
 
 DPI = 150
 WIDTH_IN = 8.0  # 1200 px at 150 dpi: GitHub shows it at ~880 px without blurring the labels
@@ -73,8 +75,29 @@ def _figure(height: float = HEIGHT_IN) -> Figure:
 
 
 def plain(text: object) -> str:
-    """Text from logs drawn literally: `$` would otherwise start mathtext (or fail to parse)."""
-    return str(text).replace("\\", "\\\\").replace("$", r"\$")
+    """Text from logs drawn literally: `$` would otherwise start mathtext (or fail to parse), and
+    a control character has no glyph (matplotlib would warn on stderr): it is drawn as its
+    escape, as the terminal shows it."""
+    s = visible(text)
+    if not s.isascii():
+        # A character the font has no glyph for would draw as a box and make matplotlib warn on
+        # stderr: it is drawn as its escape, like a control character.
+        glyphs = _glyphs()
+        s = "".join(c if c.isascii() or ord(c) in glyphs else _escape(c) for c in s)
+    return s.replace("\\", "\\\\").replace("$", r"\$")
+
+
+def _escape(c: str) -> str:
+    return f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
+
+
+@functools.lru_cache(maxsize=1)
+def _glyphs() -> frozenset[int]:
+    """The code points the default font can draw (labels and titles all use it)."""
+    from matplotlib import font_manager
+
+    font = font_manager.get_font(font_manager.findfont(font_manager.FontProperties()))
+    return frozenset(font.get_charmap())
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -110,6 +133,28 @@ def lr_scale(values: Iterable[float]) -> str:
     return "symlog" if bool(np.any(post <= 0)) else "log"
 
 
+def _log_axis(ax: Axes, values: np.ndarray) -> None:
+    """A log y axis. When the curve nears PLOT_MAX, limits and ticks are set here: matplotlib's
+    autoscale adds 5% of the decades on top, past float's range, and its tick locator places a
+    tick beyond the top; both overflowed (warnings on stderr, or no plot at all)."""
+    v = np.asarray(values, dtype="float64")
+    v = v[np.isfinite(v) & (v > 0)]
+    huge = False
+    if len(v):
+        lo, hi = math.log10(float(v.min())), math.log10(float(v.max()))
+        pad = 0.05 * max(hi - lo, 1.0)
+        bottom, top = max(lo - pad, -300.0), min(hi + pad, 300.0)
+        huge = hi + pad >= 300.0
+    if huge:
+        ax.set_ylim(10.0**bottom, 10.0**top)  # before the scale: setting it autoscales
+    ax.set_yscale("log")
+    if huge:
+        step = max(1, math.ceil((top - bottom) / 6))
+        decades = range(math.ceil(bottom), math.floor(top) + 1, step)
+        ax.yaxis.set_major_locator(FixedLocator([10.0**k for k in decades]))
+        ax.yaxis.set_minor_locator(NullLocator())
+
+
 def _apply_lr_scale(ax: Axes, values: np.ndarray, scale: str) -> None:
     if scale == "linear":
         # Every tick carries its own value: an offset text ("1e-4" above the axis) would collide
@@ -134,7 +179,7 @@ def _apply_lr_scale(ax: Axes, values: np.ndarray, scale: str) -> None:
         ax.set_yscale("symlog", linthresh=linthresh, linscale=0.5)
         ax.set_ylim(bottom=0)
     else:
-        ax.set_yscale("log")
+        _log_axis(ax, values)
 
 
 def _tick(value: float, _pos: object = None) -> str:
@@ -420,7 +465,7 @@ def loss_figure(result: RunResult) -> Figure | None:
                 )  # fmt: skip
     _draw_findings(ax, result.findings, ("LS",))
     if loss_scale(finite.to_numpy()) == "log":
-        ax.set_yscale("log")
+        _log_axis(ax, finite.to_numpy())
         ax.set_ylabel(f"{name} (log scale)")
     else:
         ax.set_ylabel(name)
@@ -489,6 +534,6 @@ def scalars_figure(result: RunResult) -> Figure | None:
     return fig
 
 
-def save(fig: Figure, path: Path) -> None:
+def save(fig: Figure, path: Path | BinaryIO) -> None:
     """Write a PNG whose bytes depend only on the figure (no software/version metadata)."""
     fig.savefig(path, dpi=DPI, metadata=PNG_METADATA)

@@ -9,12 +9,20 @@ from rich.table import Table
 
 from logan.model import Analysis, Severity
 from logan.report.markdown import _counts, where, worst_first
+from logan.textsafe import visible
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
+def _s(text: object) -> str:
+    """Text from logs, paths or configs: control characters shown as escapes (nothing reaches
+    the terminal as a command, no newline fakes a line), then escaped for rich markup."""
+    return escape(visible(text))
+
+
 def render(analysis: Analysis, console: Console) -> None:
-    """Print the summary table and the findings; strings from logs are escaped for rich markup."""
+    """Print the summary table and the findings; strings from logs are made visible and escaped
+    for rich markup."""
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for col in ("run", "producer", "steps", "epochs", "findings"):
         table.add_column(col, overflow="fold")
@@ -29,7 +37,7 @@ def render(analysis: Analysis, console: Console) -> None:
         if run.train_scalars().empty:
             codes = (codes + " " if codes else "") + "[dim]no training scalars[/]"
         table.add_row(
-            escape(run.path), run.producer, str(run.last_step or 0), epochs, codes or "[green]ok[/]"
+            _s(run.path), run.producer, str(run.last_step or 0), epochs, codes or "[green]ok[/]"
         )
     console.print(table)
     for i in order:
@@ -37,18 +45,18 @@ def render(analysis: Analysis, console: Console) -> None:
         if not r.findings:
             continue
         console.print()
-        console.print(f"[bold]{escape(r.run.path)}[/]")
+        console.print(f"[bold]{_s(r.run.path)}[/]")
         for f in r.findings:
             console.print(
                 f"  [{STYLE[f.severity]}]{f.severity.value:<7}[/] [bold]{f.code}[/] {f.name}: "
-                f"{escape(f.message)}"
+                f"{_s(f.message)}"
             )
             if where(f):
-                console.print(f"          where: {where(f)}", style="dim")
+                console.print(f"          where: {_s(where(f))}", style="dim")
             if f.evidence.get("cause"):
-                console.print(f"          cause: {escape(str(f.evidence['cause']))}")
+                console.print(f"          cause: {_s(f.evidence['cause'])}")
             if f.hint:
-                console.print(f"          hint: {escape(f.hint)}", style="dim")
+                console.print(f"          hint: {_s(f.hint)}", style="dim")
             if f.evidence.get("fix"):
                 console.print("          fix:")
                 for line in str(f.evidence["fix"]).splitlines():
@@ -59,11 +67,11 @@ def render(analysis: Analysis, console: Console) -> None:
                         if line.startswith("-")
                         else "dim"
                     )
-                    console.print(f"            [{color}]{escape(line)}[/]")
+                    console.print(f"            [{color}]{_s(line)}[/]")
     if analysis.problems:
         console.print()
         for p in analysis.problems:
-            console.print(f"[red]problem[/] {escape(p.path)}: {escape(p.message)}")
+            console.print(f"[red]problem[/] {_s(p.path)}: {_s(p.message)}")
     if analysis.not_analysed:
         console.print()
         console.print(not_analysed_line(analysis), style="dim")
@@ -80,7 +88,7 @@ def not_analysed_line(analysis: Analysis) -> str:
         reason = n.reason.split(":", 1)[0]
         counts[reason] = counts.get(reason, 0) + 1
     parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
-    return escape(
+    return _s(
         f"not analysed: {len(analysis.not_analysed)} session(s) or file(s) with no training run "
         f"({parts}); --format json lists them"
     )

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from logan.schedule.config import is_unknown
-from logan.schedule.mmengine import MAX_SIM_ITERS, SchedulerSpan, Simulation
+from logan.config import is_unknown
+from logan.schedule.base import MAX_SIM_ITERS, SchedulerSpan, Simulation
 
 # TrainingArguments defaults.
 DEFAULT_LR = 5e-5

@@ -14,14 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from logan.schedule.config import is_unknown
-from logan.schedule.mmengine import (
-    MAX_SIM_ITERS,
-    SchedulerSpan,
-    Simulation,
-    _num,
-    _Unsupported,
-)
+from logan.config import is_unknown
+from logan.schedule.base import MAX_SIM_ITERS, SchedulerSpan, Simulation
+from logan.schedule.base import Unsupported as _Unsupported
+from logan.schedule.base import num as _num
 
 _POLICIES = {
     "fixed": "Fixed",

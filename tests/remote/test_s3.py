@@ -194,23 +194,18 @@ def test_without_the_extra_one_line_names_it(module, monkeypatch):
     )
 
 
-def test_schedule_and_export_take_a_url(s3):
-    cfg = next((SAMPLES / "mmengine_plateau_e4").glob("*.py"))
-    local = runner.invoke(app, ["schedule", str(cfg), "--epoch-length", "40"])
-    url = runner.invoke(
-        app, ["schedule", f"{PREFIX}/mmengine_plateau_e4/{cfg.name}", "--epoch-length", "40"]
-    )
-    assert url.exit_code == local.exit_code == 1
-    assert url.stdout.replace(f"{PREFIX}/mmengine_plateau_e4/", f"{cfg.parent}/") == local.stdout
+def test_export_takes_a_url(s3):
     local = runner.invoke(app, ["export", str(SAMPLES / "hf_cosine")])
     url = runner.invoke(app, ["export", f"{PREFIX}/hf_cosine"])
     assert url.exit_code == local.exit_code == 0
     assert url.stdout == local.stdout and url.stdout.startswith("step,")
 
 
-def test_schedule_of_a_missing_object_is_one_line(s3):
-    res = runner.invoke(app, ["schedule", f"{PREFIX}/no_such_config.py"])
-    assert res.exit_code == 2
-    assert res.stderr == (
-        f"logan: {PREFIX}/no_such_config.py: no object or prefix of that name; check the URL\n"
+def test_report_reads_a_url_and_writes_to_one(s3):
+    res = runner.invoke(
+        app, ["report", f"{PREFIX}/hf_cosine", "--out", f"s3://{BUCKET}/one-report/"]
     )
+    assert res.exit_code == 0, res.stderr
+    assert f"s3://{BUCKET}/one-report/report.json" in res.stdout.splitlines()
+    report = json.loads(s3.cat_file(f"{BUCKET}/one-report/report.json"))
+    assert report["runs"][0]["path"] == f"{PREFIX}/hf_cosine"

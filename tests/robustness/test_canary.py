@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from logan.schedule.config import is_unknown
+from logan.config import is_unknown
 from tests.robustness import corpus, harness
 
 RUN = "mmengine_plateau_textlog_only"  # text log + config dump only: the config decides LR001

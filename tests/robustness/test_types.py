@@ -56,12 +56,8 @@ HF_CASES = {
         None,
     ),
     "reversed": (lambda s: s.__setitem__("log_history", s["log_history"][::-1]), 0, False, None),
-    "negative-steps": (
-        lambda s: [e.__setitem__("step", -e["step"]) for e in s["log_history"]],
-        0,
-        False,
-        None,
-    ),
+    # Not a training step (issue 12): the entry is skipped and listed, not drawn at step -4.
+    "step-negative": (_entry("step", -4), 3, True, None),
 }
 
 
@@ -83,7 +79,7 @@ def test_hf_wrong_types_and_ranges(tmp_path: Path, name: str) -> None:
 
 CSV_CASES = {
     "step-huge": (CSV.replace(b",0.001,0,,", b",0.001,1e30,,", 1), 1, None),
-    "step-negative": (CSV.replace(b",0.001,0,,", b",0.001,-5,,", 1), 0, None),
+    "step-negative": (CSV.replace(b",0.001,0,,", b",0.001,-5,,", 1), 1, None),
     "epoch-huge": (CSV.replace(b"\n0,", b"\n1e300,", 1), 0, None),
     "epoch-nan": (CSV.replace(b"\n0,", b"\nnan,", 3), 0, None),
     "inf": (CSV.replace(b"0.001", b"inf"), 0, None),

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from logan.schedule.config import load_config
+from logan.config import load_config
 from logan.schedule.mmengine import simulate_config
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from logan.schedule.config import config_from_log_text, load_config
+from logan.config import config_from_log_text, load_config
 from logan.schedule.mmcv import simulate, simulate_config
 
 PUBLIC = Path(__file__).resolve().parents[2] / ".." / "shared" / "public_logs"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from logan.schedule.config import load_config
+from logan.config import load_config
+from logan.config.patch import apply_unified_diff
 from logan.schedule.mmengine import MATERIAL_REL_DIFF, simulate_config
-from logan.schedule.patch import apply_unified_diff
 
 SEED_STYLE = """\
 from mmengine.optim import CosineAnnealingLR, LinearLR

@@ -9,17 +9,20 @@ anything else (unknown calls, attribute access, comprehensions, `{{_base_.x}}`) 
 from __future__ import annotations
 
 import ast
+import copy
 import io
 import math
 import re
 import tokenize
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from logan.errors import ConfigError
 
-# Bigger files are not configs; parsing them would only cost time.
-MAX_CONFIG_CHARS = 4_000_000
+# Bigger files are not configs (the largest of 3,000 OpenMMLab and XTuner configs is under 40 KB);
+# parsing one would cost seconds and hundreds of MB of syntax tree.
+MAX_CONFIG_CHARS = 1_000_000
 # Nesting deeper than this evaluates to UNKNOWN (Python's own recursion limit is 1000 frames
 # and each level here costs about two).
 MAX_DEPTH = 150
@@ -30,6 +33,11 @@ MAX_INT_BITS = 4096
 MAX_EXPONENT = 4096
 # Longest string / sequence a single operation may build.
 MAX_LEN = 1_000_000
+# Elements (sequence items, string characters, dict entries) all operations of one file may build
+# together: a config holds a few thousand; 20 million is ~1 GB of Python objects at most.
+MAX_TOTAL_CELLS = 20_000_000
+# round(x, n) with |n| above this builds 10**|n| first: no config rounds to 400 digits.
+MAX_ROUND_DIGITS = 400
 
 
 class _Unknown:
@@ -87,11 +95,23 @@ def is_unknown(value: Any) -> bool:
     return False
 
 
-_TEMPLATE = re.compile(r"\{\{.*?\}\}", re.S)
+def _is_template(text: str) -> bool:
+    """`{{ ... }}` in a string: a mmengine template, filled from another file (linear time)."""
+    start = text.find("{{")
+    return start >= 0 and text.find("}}", start + 2) >= 0
 
 
 class _TooDeep(Exception):
     """Internal: nesting or work budget exceeded."""
+
+
+class Refused(Exception):
+    """A bound on the evaluator's work or memory was crossed: the config is refused, not read."""
+
+
+# A `with read_base(): from .x import *` hook: (module with leading dots, imported names as
+# (name, asname) pairs, '*' for all) -> the names to bind.
+Importer = Callable[[str, list[tuple[str, str | None]]], dict[str, Any]]
 
 
 class _Evaluator:
@@ -99,18 +119,55 @@ class _Evaluator:
 
     _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
 
-    def __init__(self) -> None:
-        self.names: dict[str, Any] = {}
+    def __init__(
+        self,
+        names: dict[str, Any] | None = None,
+        importer: Importer | None = None,
+        name: str = "<config text>",
+    ) -> None:
+        self.name = name
+        # The caller's dict itself: inheritance binds `_base_` into it after parsing.
+        self.names: dict[str, Any] = names if names is not None else {}
         self.assigned: dict[str, Any] = {}
         self.nodes = 0
+        self.cells = 0
+        self.importer = importer
+
+    def spend(self, cells: int) -> None:
+        """Count `cells` new elements against the file's budget before building them."""
+        self.cells += cells
+        if self.cells > MAX_TOTAL_CELLS:
+            raise Refused(f"builds more than {MAX_TOTAL_CELLS:,} values in all")
 
     # -- statements ---------------------------------------------------------------------------
     def run(self, body: list[ast.stmt]) -> None:
         for stmt in body:
-            self.statement(stmt)
+            try:
+                self.statement(stmt)
+            except Refused as exc:
+                raise ConfigError(
+                    f"{self.name}, line {stmt.lineno}: refused, the config {exc}; a training "
+                    "config needs none of that, so check where this file came from."
+                ) from None
 
     def statement(self, stmt: ast.stmt) -> None:
-        if isinstance(stmt, ast.Assign):
+        if isinstance(stmt, ast.If):
+            test = self.safe_eval(stmt.test)
+            if isinstance(test, (bool, int, float, str)) and test is not UNKNOWN:
+                self.run(stmt.body if test else stmt.orelse)
+            else:
+                self._forget(stmt)
+        elif isinstance(stmt, ast.With) and self._is_read_base(stmt):
+            for node in stmt.body:
+                if isinstance(node, ast.ImportFrom) and self.importer is not None:
+                    module = "." * node.level + (node.module or "")
+                    pairs = [(a.name, a.asname) for a in node.names]
+                    for local, value in self.importer(module, pairs).items():
+                        self.names[local] = value
+                        self.assigned[local] = value
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            self._method_statement(stmt.value)
+        elif isinstance(stmt, ast.Assign):
             value = self.safe_eval(stmt.value)
             for target in stmt.targets:
                 self.bind(target, value)
@@ -132,14 +189,55 @@ class _Evaluator:
                     continue
                 local = alias.asname or alias.name
                 self.names[local] = Symbol(alias.name, f"{module}.{alias.name}".lstrip("."))
-        elif isinstance(stmt, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
-            # Control flow is not followed; names it assigns become unknown.
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                    self.names[node.id] = UNKNOWN
-                    self.assigned[node.id] = UNKNOWN
+        elif isinstance(stmt, (ast.For, ast.While, ast.With, ast.Try)):
+            self._forget(stmt)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.names[stmt.name] = UNKNOWN
+
+    def _forget(self, stmt: ast.stmt) -> None:
+        """Control flow that is not followed: the names it assigns become unknown."""
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                self.names[node.id] = UNKNOWN
+                self.assigned[node.id] = UNKNOWN
+
+    @staticmethod
+    def _is_read_base(stmt: ast.With) -> bool:
+        expr = stmt.items[0].context_expr if len(stmt.items) == 1 else None
+        return (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Name)
+            and expr.func.id == "read_base"
+        )
+
+    def _method_statement(self, call: ast.Call) -> None:
+        """`cfg.update(...)`, `cfg.merge(...)`, `lst.append(...)`: the mutations configs use."""
+        func = call.func
+        if not isinstance(func, ast.Attribute) or func.attr not in _MUTATORS:
+            return
+        target = self.safe_eval(func.value)
+        args = [self.safe_eval(a) for a in call.args if not isinstance(a, ast.Starred)]
+        kwargs = {kw.arg: self.safe_eval(kw.value) for kw in call.keywords if kw.arg}
+        if func.attr in ("update", "merge") and isinstance(target, dict):
+            other: dict[Any, Any] = {}
+            if len(args) == 1 and isinstance(args[0], dict):
+                other.update(args[0])
+            elif args:
+                return
+            other.update(kwargs)
+            if func.attr == "update":
+                config_dict_update(target, other)
+            else:
+                merged = merge_into(other, target)
+                target.clear()
+                target.update(merged)
+        elif func.attr == "append" and isinstance(target, list) and len(args) == 1:
+            self.spend(1)
+            target.append(args[0])
+        elif func.attr == "extend" and isinstance(target, list) and len(args) == 1:
+            if isinstance(args[0], (list, tuple)):
+                self.spend(len(args[0]))
+                target.extend(args[0])
 
     def bind(self, target: ast.expr, value: Any) -> None:
         if isinstance(target, ast.Name):
@@ -150,7 +248,20 @@ class _Evaluator:
             ok = isinstance(value, (tuple, list)) and len(value) == len(elts)
             for i, elt in enumerate(elts):
                 self.bind(elt, value[i] if ok else UNKNOWN)
-        # Attribute / subscript targets mutate objects: ignored.
+        elif isinstance(target, ast.Attribute):
+            # `_base_.optim_wrapper.type = 'AmpOptimWrapper'`: mmengine's ConfigDict setattr.
+            owner = self.safe_eval(target.value)
+            if isinstance(owner, dict):
+                owner[target.attr] = value
+        elif isinstance(target, ast.Subscript) and not isinstance(target.slice, ast.Slice):
+            owner = self.safe_eval(target.value)
+            key = self.safe_eval(target.slice)
+            if isinstance(owner, dict) and _hashable(key):
+                owner[key] = value
+            elif (
+                isinstance(owner, list) and isinstance(key, int) and -len(owner) <= key < len(owner)
+            ):
+                owner[key] = value
 
     # -- expressions --------------------------------------------------------------------------
     def safe_eval(self, node: ast.expr) -> Any:
@@ -166,7 +277,7 @@ class _Evaluator:
         d = depth + 1
         if isinstance(node, ast.Constant):
             const = node.value
-            if isinstance(const, str) and _TEMPLATE.search(const):
+            if isinstance(const, str) and _is_template(const):
                 return UNKNOWN  # `{{_base_.x}}`: filled in by mmengine from another file
             if const is Ellipsis:
                 return UNKNOWN
@@ -177,6 +288,7 @@ class _Evaluator:
             if len(node.elts) > MAX_LEN:
                 return UNKNOWN
             items = self._items(node.elts, d)
+            self.spend(len(items) if isinstance(items, list) else 0)
             if items is UNKNOWN:
                 return UNKNOWN
             if isinstance(node, ast.List):
@@ -191,8 +303,10 @@ class _Evaluator:
                     inner = self.eval(value, d)
                     if not isinstance(inner, dict):
                         return UNKNOWN
+                    self.spend(len(inner))
                     out.update(inner)
                     continue
+                self.spend(1)
                 k = self.eval(key, d)
                 if not _hashable(k):
                     return UNKNOWN
@@ -227,6 +341,9 @@ class _Evaluator:
             if isinstance(base, Symbol):
                 name = f"{base}.{node.attr}"
                 return Symbol(name, f"{base.qualname}.{node.attr}")
+            if isinstance(base, dict):
+                # mmengine's ConfigDict: `_base_.model.backbone` reads keys as attributes.
+                return base.get(node.attr, UNKNOWN)
             return UNKNOWN
         if isinstance(node, ast.Call):
             return self._call(node, d)
@@ -243,11 +360,14 @@ class _Evaluator:
                         return UNKNOWN
                     if isinstance(inner, int) and inner.bit_length() > MAX_INT_BITS:
                         return UNKNOWN
-                    parts.append(str(inner))
+                    piece = str(inner)
+                    self.spend(len(piece))
+                    parts.append(piece)
                 else:
                     return UNKNOWN
-            text = "".join(parts)
-            return UNKNOWN if len(text) > MAX_LEN else text
+                if sum(len(p) for p in parts) > MAX_LEN:
+                    raise Refused(f"an f-string longer than {MAX_LEN:,} characters")
+            return "".join(parts)
         # Lambdas, comprehensions, walrus, await, starred, ...: not data.
         return UNKNOWN
 
@@ -259,6 +379,9 @@ class _Evaluator:
                 inner = self.eval(elt.value, d)
                 if not isinstance(inner, (list, tuple)):
                     return UNKNOWN
+                if len(items) + len(inner) > MAX_LEN:
+                    raise Refused(f"a starred expansion of more than {MAX_LEN:,} items")
+                self.spend(len(inner))
                 items.extend(inner)
             else:
                 items.append(self.eval(elt, d))
@@ -321,9 +444,11 @@ class _Evaluator:
             if isinstance(base, dict):
                 return UNKNOWN
             try:
-                return base[slice(*parts)]
+                size = len(range(*slice(*parts).indices(len(base))))
             except (ValueError, TypeError):
                 return UNKNOWN
+            self.spend(size)
+            return base[slice(*parts)]
         index = self.eval(node.slice, d)
         if index is UNKNOWN or not _hashable(index):
             return UNKNOWN
@@ -333,6 +458,10 @@ class _Evaluator:
             return UNKNOWN
 
     def _call(self, node: ast.Call, d: int) -> Any:
+        if isinstance(node.func, (ast.Attribute, ast.Name)) and not node.keywords:
+            copied = self._copy_call(node, d)
+            if copied is not None:
+                return copied
         if not isinstance(node.func, ast.Name) or node.func.id not in _SAFE_CALLS:
             return UNKNOWN
         if node.func.id in self.names:
@@ -370,13 +499,79 @@ class _Evaluator:
             return UNKNOWN
         return _pure_builtin(name, args)
 
+    def _copy_call(self, node: ast.Call, d: int) -> Any:
+        """`copy.deepcopy(x)`, `deepcopy(x)` (imported from copy) and `x.copy()`; else None."""
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "copy" and not node.args:
+            value = self.eval(func.value, d)
+            if isinstance(value, (dict, list)):
+                self.spend(len(value))
+                return copy.copy(value)
+            return None
+        callee = self.eval(func, d)
+        if (
+            isinstance(callee, Symbol)
+            and callee.qualname == "copy.deepcopy"
+            and len(node.args) == 1
+        ):
+            value = self.eval(node.args[0], d)
+            self.spend(_size(value))
+            return copy.deepcopy(value)
+        return None
+
     def safe_binop(self, op: ast.operator, left: Any, right: Any) -> Any:
         if left is UNKNOWN or right is UNKNOWN or not isinstance(op, self._BINOPS):
             return UNKNOWN
         try:
-            return _binop(op, left, right)
+            result = _binop(op, left, right)
         except (ArithmeticError, TypeError, ValueError):
             return UNKNOWN
+        if isinstance(result, (str, list, tuple)):
+            self.spend(len(result))  # `a + a`, `s * 1000`: built already, bounded by MAX_LEN
+        return result
+
+
+_MUTATORS = frozenset({"update", "merge", "append", "extend"})
+
+
+def _size(value: Any) -> int:
+    """Elements in a nested value (bounded by MAX_TOTAL_CELLS + 1)."""
+    stack, seen = [value], 0
+    while stack and seen <= MAX_TOTAL_CELLS:
+        item = stack.pop()
+        seen += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            stack.extend(item)
+    return seen
+
+
+def config_dict_update(target: dict[Any, Any], other: dict[Any, Any]) -> None:
+    """mmengine's `ConfigDict.update`: nested dicts are updated, everything else replaced."""
+    for key, value in other.items():
+        if key in target and isinstance(target[key], dict) and isinstance(value, dict):
+            config_dict_update(target[key], value)
+        else:
+            target[key] = value
+
+
+def merge_into(child: Any, base: Any) -> Any:
+    """mmengine's `Config._merge_a_into_b`: child dicts merge into base dicts, other values
+    replace them, and `_delete_=True` drops what the base had (new dicts, nothing mutated)."""
+    out = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and key in out:
+            value = dict(value)
+            if value.pop("_delete_", False):
+                out[key] = value
+            elif isinstance(out[key], dict):
+                out[key] = merge_into(value, out[key])
+            else:
+                out[key] = UNKNOWN  # mmengine raises: a dict cannot inherit from a non-dict
+        else:
+            out[key] = value  # a new key keeps a `_delete_` it carries, as in mmengine
+    return out
 
 
 _SAFE_CALLS = frozenset(
@@ -501,6 +696,8 @@ def _pure_builtin(name: str, args: list[Any]) -> Any:
             if name == "round":
                 if not _is_num(x) or (len(args) == 2 and not isinstance(args[1], int)):
                     return UNKNOWN
+                if len(args) == 2 and abs(args[1]) > MAX_ROUND_DIGITS:
+                    raise Refused(f"round() to {args[1]} digits")
                 return round(x, *args[1:])  # type: ignore[call-overload,arg-type]
             if len(args) != 1:
                 return UNKNOWN
@@ -535,23 +732,44 @@ def _read_source(source: str | Path) -> tuple[str, str]:
     return str(source), "<config text>"
 
 
-def load_config(source: str | Path) -> dict[str, Any]:
+def load_config(
+    source: str | Path,
+    *,
+    name: str | None = None,
+    names: dict[str, Any] | None = None,
+    importer: Importer | None = None,
+    body: Callable[[ast.Module], list[ast.stmt]] | None = None,
+) -> dict[str, Any]:
     """Evaluate a Python config (a path or its text) as data; unknowable fields are UNKNOWN.
 
-    Raises ConfigError only when the text is not Python at all (a syntax error) or too large.
+    `name` is the file the text came from (for messages); `names` are bound before the first
+    line (`_base_` for inheritance), `importer` resolves `with read_base():` imports, and
+    `body` chooses the statements to run (inheritance drops the `_base_ = ...` line).
+    Raises ConfigError naming the file when the text is not Python, too large, or over a bound.
     """
-    text, name = _read_source(source)
+    if name is not None and isinstance(source, str):
+        text = source
+    else:
+        text, read_name = _read_source(source)
+        name = name or read_name
     if len(text) > MAX_CONFIG_CHARS:
         raise ConfigError(
             f"{name}: {len(text)} characters is too large for a config; pass the config file."
         )
-    evaluator = _Evaluator()
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise ConfigError(
+            f"{name}, line {line}: a NUL byte; this is not a Python config (a binary or "
+            "damaged file): check the path or restore the file."
+        )
+    evaluator = _Evaluator(names, importer, name)
     try:
         tree = ast.parse(text, filename=name)
     except SyntaxError as exc:
         if not _is_depth_error(exc):
+            where = f", line {exc.lineno}" if exc.lineno else ""
             raise ConfigError(
-                f"{name}: not valid Python (line {exc.lineno}: {exc.msg}); fix the config or "
+                f"{name}{where}: not valid Python ({exc.msg}); fix the config or "
                 "point logan at the config dumped in the run's work_dir."
             ) from None
         _run_statementwise(text, name, evaluator)
@@ -559,7 +777,7 @@ def load_config(source: str | Path) -> dict[str, Any]:
         # One statement is nested too deeply for Python's parser: read the others one by one.
         _run_statementwise(text, name, evaluator)
     else:
-        evaluator.run(tree.body)
+        evaluator.run(body(tree) if body else tree.body)
     return dict(evaluator.assigned)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from logan.config import UNKNOWN, Symbol, config_from_log_text, load_config
 from logan.errors import ConfigError
-from logan.schedule.config import UNKNOWN, Symbol, config_from_log_text, load_config
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 REF = SHARED / "reference_runs"
@@ -124,8 +124,15 @@ def test_syntax_error_is_one_line_config_error(tmp_path: Path) -> None:
 
 
 def test_control_flow_names_become_unknown() -> None:
-    cfg = load_config("a = 1\nif a:\n    b = 2\nc = a + 1\n")
-    assert cfg["a"] == 1 and cfg["b"] is UNKNOWN and cfg["c"] == 2
+    cfg = load_config("a = 1\nfor i in []:\n    b = 2\nif x:\n    d = 1\nc = a + 1\n")
+    assert cfg["a"] == 1 and cfg["b"] is UNKNOWN and cfg["d"] is UNKNOWN and cfg["c"] == 2
+
+
+def test_if_with_a_known_test_is_followed() -> None:
+    # XTuner's `if use_varlen_attn: custom_hooks += [...]`, with the flag set above it.
+    text = "flag = False\nhooks = [1]\nif flag:\n    hooks += [2]\nelse:\n    lr = 0.1\n"
+    cfg = load_config(text)
+    assert cfg["hooks"] == [1] and cfg["lr"] == 0.1
 
 
 @pytest.mark.skipif(not REF.is_dir(), reason="../shared/reference_runs not present")
