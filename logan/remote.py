@@ -88,7 +88,9 @@ def _filesystem(url: str) -> tuple[Any, str]:
             f"{url}: unknown protocol {protocol}://; give a local path or URL"
         ) from exc
     if hasattr(fs, "retries"):
-        fs.retries = ATTEMPTS  # s3fs retries timeouts itself, on top of botocore
+        # s3fs would retry timeouts itself on top of botocore (attempts multiply): botocore's
+        # standard mode alone retries them, so the worst case stays ATTEMPTS x the timeouts.
+        fs.retries = 1
     return fs, fs._strip_protocol(url)
 
 
