@@ -8,16 +8,13 @@ temporary mirror that keeps the layout; other names (checkpoints, `last_checkpoi
 placeholders, since discovery looks at their names only. The ordinary local pipeline then runs on
 the mirror, and every path it reports is mapped back to its URL. An object that fails or vanished
 costs only itself: a problem line naming its URL. fsspec and its filesystems are optional extras;
-nothing here imports them until a URL is given, so local paths pay nothing.
+nothing here imports them (nor tempfile) until a URL is given, so local paths pay nothing.
 """
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,12 +134,16 @@ class Mirror:
         return text
 
     def close(self) -> None:
+        import shutil
+
         shutil.rmtree(self.root, ignore_errors=True)
 
 
 def mirror(paths: Sequence[str | Path]) -> Mirror:
     """Fetch every URL among `paths` into a private temporary folder; local paths pass through.
     Raises MissingExtra (the CLI's exit 2) when a URL's filesystem is not installed."""
+    import tempfile
+
     # Fail before any download when an extra is missing: the one-line error names it.
     filesystems = {str(p): _filesystem(str(p)) for p in paths if is_url(p)}
     out = Mirror(Path(tempfile.mkdtemp(prefix="logan-remote-")))
@@ -340,6 +341,10 @@ def out_folder(out: str) -> Path:
     exit) that `upload` copies to it."""
     if not is_url(out):
         return Path(out)
+    import atexit
+    import shutil
+    import tempfile
+
     _filesystem(out)  # a missing extra is known before any run is analysed
     tmp = Path(tempfile.mkdtemp(prefix="logan-out-"))
     atexit.register(shutil.rmtree, tmp, True)
