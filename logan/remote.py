@@ -148,13 +148,15 @@ def mirror(paths: Sequence[str | Path]) -> Mirror:
     filesystems = {str(p): _filesystem(str(p)) for p in paths if is_url(p)}
     out = Mirror(Path(tempfile.mkdtemp(prefix="logan-remote-")))
     try:
+        done: dict[str, str] = {}  # a URL given twice is fetched (and analysed) once
         for i, given in enumerate(map(str, paths)):
             if given not in filesystems:
                 out.paths.append(given)
-                continue
-            fs, inner = filesystems[given]
-            local = _mirror_one(fs, given, inner, out.root / str(i), out)
-            out.paths.append(local if local is not None else given)
+            elif given not in done:
+                fs, inner = filesystems[given]
+                local = _mirror_one(fs, given, inner, out.root / str(i), out)
+                done[given] = local if local is not None else given
+                out.paths.append(done[given])
     except BaseException:
         out.close()
         raise

@@ -179,19 +179,33 @@ def test_out_may_be_a_url(s3, tmp_path):
     assert any(k.endswith("report.json") for k in uploaded)
 
 
-@pytest.mark.parametrize("module", ["fsspec", "s3fs"])
-def test_without_the_extra_one_line_names_it(module, monkeypatch):
+@pytest.mark.parametrize(
+    ("module", "url", "extra"),
+    [
+        ("fsspec", "s3://bucket/work_dirs/", "s3"),
+        ("s3fs", "s3://b/w", "s3"),
+        ("gcsfs", "gs://b/w", "gcs"),
+    ],
+)
+def test_without_the_extra_one_line_names_it(module, url, extra, monkeypatch):
     import importlib
 
     registry = importlib.import_module("fsspec.registry")
-    monkeypatch.delitem(registry._registry, "s3", raising=False)  # forget a class already loaded
+    for protocol in ("s3", "gs", "gcs"):  # forget a class already loaded
+        monkeypatch.delitem(registry._registry, protocol, raising=False)
     monkeypatch.setitem(sys.modules, module, None)
-    res = runner.invoke(app, ["check", "s3://bucket/work_dirs/"])
+    res = runner.invoke(app, ["check", url])
     assert res.exit_code == 2
+    protocol = url.split("://")[0]
     assert res.stderr == (
-        "logan: s3://bucket/work_dirs/: reading s3:// paths needs the optional dependency: "
-        'pip install "logan[s3]"\n'
+        f"logan: {url}: reading {protocol}:// paths needs the optional dependency: "
+        f'pip install "logan[{extra}]"\n'
     )
+
+
+def test_a_url_given_twice_is_analysed_once(s3):
+    analysis = analyze([f"{PREFIX}/hf_cosine", f"{PREFIX}/hf_cosine"])
+    assert [r.run.path for r in analysis.results] == [f"{PREFIX}/hf_cosine"]
 
 
 def test_export_takes_a_url(s3):
