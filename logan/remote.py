@@ -192,6 +192,8 @@ def _mirror_one(fs: Any, url: str, inner: str, dest: Path, out: Mirror) -> str |
     to_fetch: list[tuple[str, Path, int]] = []
     for key, info in sorted(objects.items()):
         rel = "" if single else key[len(base) :].lstrip("/")
+        if key.endswith("/"):
+            continue  # a "folder" marker some consoles create: nothing to read
         if any(part in ("", ".", "..") for part in rel.split("/")) and not single:
             out.problems.append((f"{url_top}/{rel}", "object name unsafe as a path: skipped"))
             continue

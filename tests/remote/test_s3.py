@@ -223,3 +223,13 @@ def test_report_reads_a_url_and_writes_to_one(s3):
     assert f"s3://{BUCKET}/one-report/report.json" in res.stdout.splitlines()
     report = json.loads(s3.cat_file(f"{BUCKET}/one-report/report.json"))
     assert report["runs"][0]["path"] == f"{PREFIX}/hf_cosine"
+
+
+def test_folder_markers_and_unsafe_names_cost_nothing_else(s3):
+    s3.put(str(SAMPLES / "hf_cosine") + "/", f"{BUCKET}/odd/hf_cosine/", recursive=True)
+    s3.pipe({f"{BUCKET}/odd/empty-folder/": b"", f"{BUCKET}/odd/a//b.log": b"x"})
+    analysis = analyze(f"s3://{BUCKET}/odd/")
+    assert [r.run.path for r in analysis.results] == [f"s3://{BUCKET}/odd/hf_cosine"]
+    assert [(p.path, p.message) for p in analysis.problems] == [
+        (f"s3://{BUCKET}/odd/a//b.log", "object name unsafe as a path: skipped")
+    ]
