@@ -2,7 +2,8 @@
 the number of runs (it must not: runs are analysed and released one by one).
 
     python benchmarks/tree.py generate --runs 1000      # ~1.2 GB under benchmarks/data/tree
-    python benchmarks/tree.py run --jobs 2              # times logan on 100 and 1000 runs
+    python benchmarks/tree.py run --jobs 2              # 100 / 1,000 / all runs, cold and cached
+    python benchmarks/tree.py profile --runs 200        # time per stage, one process
 
 The two template logs are written by the real writers (mmengine's LocalVisBackend, torch's
 SummaryWriter); each run is a copy of one of them in its own mmengine work_dir / TensorBoard
@@ -93,9 +94,15 @@ def generate(runs: int) -> None:
     print(f"{runs} runs, {size / 1e9:.2f} GB in {DATA}")
 
 
-def _check(paths: list[Path], jobs: int) -> tuple[float, float, dict]:
-    """Wall seconds, peak RSS (MB) of logan and its workers, and the JSON output."""
+def _check(paths: list[Path], jobs: int, cache: Path | None = None) -> tuple[float, float, dict]:
+    """Wall seconds, peak RSS (MB) of logan and its workers, and the JSON output. `cache`: the
+    cache folder to use (None: --no-cache)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    env = dict(os.environ)
+    env.pop("LOGAN_NO_CACHE", None)
+    flags = ["--no-cache"] if cache is None else []
+    if cache is not None:
+        env["LOGAN_CACHE_DIR"] = str(cache)
     start = time.perf_counter()
     out = subprocess.run(
         [
@@ -111,10 +118,12 @@ def _check(paths: list[Path], jobs: int) -> tuple[float, float, dict]:
             "never",
             "--jobs",
             str(jobs),
+            *flags,
         ],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -128,20 +137,80 @@ def _table_mb(path: Path) -> float:
     return logan.load_run(path).scalars.memory_usage(deep=True).sum() / 1e6
 
 
+def _subset(work: list[Path], tb: list[Path], n: int) -> list[Path]:
+    return work[: n // 2] + tb[: n - n // 2]
+
+
 def run(jobs: int) -> None:
     work = sorted((DATA / "work_dirs").iterdir())
     tb = sorted((DATA / "tb_runs").iterdir())
-    small = work[:50] + tb[:50]
+    total = len(work) + len(tb)
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
-    for label, paths in (("100 runs", small), (f"{len(work) + len(tb)} runs", [DATA])):
+    print(f"load average before: {os.getloadavg()}")
+    times = {}
+    for n in sorted({100, 1000, total}):
+        if n > total:
+            continue
+        paths = _subset(work, tb, n) if n < total else [DATA]
         wall, peak, doc = _check(paths, jobs)
-        n = len(doc["runs"])
+        times[n] = wall
+        runs = len(doc["runs"])
         print(
-            f"{label}: {n} runs analysed, {len(doc['problems'])} problems, {wall:.1f} s "
-            f"({n / wall:.0f} runs/s), peak RSS {peak:.0f} MB (largest process)"
+            f"{n} runs, cold (--no-cache): {runs} analysed, {len(doc['problems'])} problems, "
+            f"{wall:.1f} s ({runs / wall:.0f} runs/s), peak RSS {peak:.0f} MB (largest process)"
         )
+    if 1000 in times and total in times and total != 1000:
+        print(f"{total} runs / 1000 runs: {times[total] / times[1000]:.2f}x the time")
+    with tempfile.TemporaryDirectory() as cache:
+        paths = _subset(work, tb, min(1000, total))
+        cold, _, first = _check(paths, jobs, Path(cache))
+        warm, _, second = _check(paths, jobs, Path(cache))
+        same = "same JSON" if first == second else "DIFFERENT JSON"
+        print(
+            f"{len(paths)} runs with a cache: empty cache {cold:.1f} s, second check {warm:.2f} s "
+            f"({same})"
+        )
+    print(f"load average after: {os.getloadavg()}")
     tables = [_table_mb(work[0]), _table_mb(tb[0])]
     print(f"tidy table per run: {tables[0]:.1f} MB (mmengine JSON), {tables[1]:.1f} MB (events)")
+
+
+def profile(runs: int) -> None:
+    """Where one process's time goes per stage, on `runs` runs of the tree (in-process, no
+    --jobs): discovery, reading, the expected schedule, the checks, the slim result."""
+    import logan.api as api
+    import logan.discover as discover_mod
+
+    work = sorted((DATA / "work_dirs").iterdir())
+    tb = sorted((DATA / "tb_runs").iterdir())
+    paths = _subset(work, tb, runs)
+    spent: dict[str, float] = {}
+
+    def timed(name: str, fn):  # type: ignore[no-untyped-def]
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - t
+
+        return wrapper
+
+    api.discover = timed("discover", discover_mod.discover)
+    api.load_all = timed("read (load_all)", api.load_all)
+    api.build_expected = timed("expected schedule", api.build_expected)
+    api.run_checks = timed("checks", api.run_checks)
+    api.slim = timed("slim result", api.slim)
+    start = time.perf_counter()
+    analysis = api.analyze([str(p) for p in paths], keep_scalars=False)
+    wall = time.perf_counter() - start
+    print(f"{len(analysis.results)} runs in {wall:.2f} s (one process); load {os.getloadavg()}")
+    print("| stage | s | ms per run | share |")
+    print("|---|---:|---:|---:|")
+    for name, t in spent.items():
+        print(f"| {name} | {t:.2f} | {1000 * t / runs:.1f} | {t / wall:.0%} |")
+    rest = wall - sum(spent.values())
+    print(f"| other (orchestration) | {rest:.2f} | {1000 * rest / runs:.1f} | {rest / wall:.0%} |")
 
 
 def main() -> None:
@@ -151,8 +220,15 @@ def main() -> None:
     g.add_argument("--runs", type=int, default=1000)
     r = sub.add_parser("run")
     r.add_argument("--jobs", type=int, default=2)
+    p = sub.add_parser("profile")
+    p.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
-    generate(args.runs) if args.cmd == "generate" else run(args.jobs)
+    if args.cmd == "generate":
+        generate(args.runs)
+    elif args.cmd == "profile":
+        profile(args.runs)
+    else:
+        run(args.jobs)
 
 
 if __name__ == "__main__":

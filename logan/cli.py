@@ -103,6 +103,7 @@ def _analyze(
     jobs: int = 1,
     thresholds: dict[str, float] | None = None,
     out: Path | None = None,
+    cache: bool = False,
     executor: str | None = None,
 ) -> Analysis:
     """Run the library with a progress bar on stderr (terminal only, never with --quiet)."""
@@ -114,6 +115,10 @@ def _analyze(
     kwargs: dict[str, Any] = dict(
         select=select, ignore=ignore, jobs=jobs, thresholds=thresholds, keep_scalars=False
     )
+    if cache:
+        from logan.cache import Cache
+
+        kwargs["cache"] = Cache.default()
     if out is not None:
         # Each run's report is written as soon as it is analysed (by the worker with --jobs).
         from logan.report.files import RunFolders, folder_names
@@ -211,6 +216,12 @@ def check(
         typer.Option("--executor", help="Analyse runs on a Dask cluster: dask://HOST:PORT."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache", help="Analyse every run again (no .logan_cache/ or $LOGAN_CACHE_DIR)."
+        ),
+    ] = False,
 ) -> None:
     """Find runs under PATHS, check their LR schedule and loss, and report.
 
@@ -252,7 +263,8 @@ def check(
         jobs,
         limits,
         out_dir,
-        executor,
+        cache=not no_cache,
+        executor=executor,
     )
     if not analysis.results:
         if analysis.problems:
@@ -357,9 +369,12 @@ def rules(
 
     Example: logan rules LR001
     """
-    from logan.checks import registry
+    from logan._lazy import deferred
 
-    reg = registry()
+    with deferred("numpy", "pandas"):  # listing rules runs no check: no numpy, no pandas
+        from logan.checks import registry
+
+        reg = registry()
     if code:
         rule = reg.get(code.upper())
         if rule is None:
@@ -433,13 +448,13 @@ def schedule(
         _fail(f"no training configs under {', '.join(map(str, paths))}; give config files")
     single = report.configs[0] if len(report.configs) == 1 else None
     if fmt is ScheduleFormat.text and single is not None and single.simulation is not None:
-        typer.echo(table(single) + "\n")
-    typer.echo(render(report, fmt.value))
+        typer.echo(visible(table(single)) + "\n")
+    typer.echo(visible(render(report, fmt.value)))
     if plot is not None:
         if single is None or single.simulation is None:
             _fail("--plot draws one simulated config; give one config file")
         save_plot(single.simulation, plot, Path(single.path).name)
-        typer.echo(f"plot: {plot}", err=fmt is not ScheduleFormat.text)
+        typer.echo(visible(f"plot: {plot}"), err=fmt is not ScheduleFormat.text)
     if fail_on is FailOn.never:
         raise typer.Exit(0)
     threshold = Severity(fail_on.value).rank
@@ -473,12 +488,17 @@ def export(
             table.to_parquet(out, index=False)
         except ImportError:
             _fail("parquet needs pyarrow: pip install pyarrow (or use --to csv)")
-    elif to is ExportFormat.json:
-        text = table.to_json(orient="records", lines=True)
-        out.write_text(text) if out else typer.echo(text, nl=False)
     else:
-        text = table.to_csv(index=False)
-        out.write_text(text) if out else typer.echo(text, nl=False)
+        if to is ExportFormat.json:
+            text = table.to_json(orient="records", lines=True)
+        else:
+            text = table.to_csv(index=False)
+        if out:
+            out.write_text(text)
+        else:  # the data as it is, but a terminal is shown control characters, not given them
+            from logan.textsafe import visible_block
+
+            typer.echo(visible_block(text) if sys.stdout.isatty() else text, nl=False)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from logan.config import read_config
 from logan.discover import RunSpec, SessionSpec, printable
 from logan.epochs import infer_epochs
 from logan.errors import UnreadableInput
@@ -69,19 +70,9 @@ def reader_for(kind: str) -> Callable[..., ReadResult]:
 
 
 def parse_config(source: Path | str) -> tuple[dict[str, Any] | None, str | None]:
-    """A config file (or config text) as data, never executed; (None, None) when unreadable."""
-    try:
-        from logan.config import MAX_CONFIG_CHARS, load_config
-
-        if isinstance(source, Path):
-            if source.stat().st_size > 4 * MAX_CONFIG_CHARS:
-                return None, None
-            text = source.read_text(encoding="utf-8", errors="replace")
-        else:
-            text = source
-        return load_config(text), text
-    except Exception:  # noqa: BLE001 - a bad config is "no config", never a crash
-        return None, None
+    """A config file (or text) as data, or (None, None) when it cannot be read."""
+    read = read_config(source)
+    return read.config, read.text
 
 
 def _read(producer: Producer, kind: str, path: Path, session: int, **kwargs: Any) -> ReadResult:
@@ -538,6 +529,13 @@ def _build_run(
 
         meta["config"] = parse_training_args(meta["hf_args_text"])
     config, config_path, config_text = _attempt_config(attempt, spec, count == 1, meta)
+    if config is None:
+        # A config that is there but cannot be read is said, never dropped silently (RN001).
+        for part in attempt:
+            if part.facts.config_error:
+                where = (part.spec.files.get("config") or part.spec.all_files() or [spec.root])[0]
+                reason = f"{part.facts.config_error}; the LR is checked against the logs alone"
+                skipped.append(Skipped(str(where), "config", reason))
     if config_text is not None:
         meta["config_text"] = config_text
     epochs = infer_epochs(table, meta, config)

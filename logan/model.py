@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # pandas is imported lazily: `logan --help` must stay fast.
     import numpy as np
     import pandas as pd
 
+    # What every LR simulator returns (a typed, frozen record of the simulated curves).
+    from logan.schedule.mmengine import Simulation
+
 # The tidy table: one row per logged scalar. `epoch` is the epochs completed at `step` when the
 # producer says so (NaN otherwise); `session` numbers the training sessions stitched into the run.
 SCALAR_COLUMNS = ("step", "epoch", "tag", "value", "session", "wall_time")
@@ -31,7 +34,10 @@ def tag_prefix_mask(tags: pd.Series, prefixes: str | tuple[str, ...]) -> np.ndar
     import numpy
     import pandas
 
-    codes, uniques = pandas.factorize(tags)
+    if isinstance(tags.dtype, pandas.CategoricalDtype):  # Run's tag column: codes are free
+        codes, uniques = tags.cat.codes.to_numpy(), tags.cat.categories
+    else:
+        codes, uniques = pandas.factorize(tags)
     flags = numpy.array([str(u).startswith(prefixes) for u in uniques] + [False], dtype=bool)
     return flags[codes]  # code -1 (a missing tag) picks the trailing False
 
@@ -116,6 +122,15 @@ class SessionKind(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class RunSummary:
+    """What the reports need of a run whose scalar table was let go (`logan.api.slim`): a
+    one-row table per run cost ~7 KB, which 200,000 runs multiply into gigabytes."""
+
+    last_step: int | None
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Run:
     """Everything logan read about one training run."""
 
@@ -135,6 +150,19 @@ class Run:
     # "precision_abs" (absolute rounding, mmcv's 5 decimals),
     # "by_epoch" (epoch-based loop), "loop" (the train loop type from the config).
     meta: dict[str, Any] = field(default_factory=dict)
+    # Set (with an empty `scalars`) when the table was dropped after the checks ran.
+    summary: RunSummary | None = None
+    # Views derived from `scalars` (each check asks for the same few series): computed once per
+    # Run, which is immutable; never pickled (a worker's result or a cache entry stays small).
+    _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_memo"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     def __post_init__(self) -> None:
         # A categorical tag column: every check selects rows by tag, and comparing integer codes
@@ -148,23 +176,141 @@ class Run:
 
     @property
     def last_step(self) -> int | None:
+        if self.summary is not None:
+            return self.summary.last_step
         steps = self.train_scalars()["step"]
         return int(steps.max()) if len(steps) else None
 
     def train_scalars(self) -> pd.DataFrame:
         """Rows of training scalars (validation and summary rows left out)."""
-        return self.scalars[~not_training(self.scalars["tag"])]
+        mask = self._memo.get("training")
+        if mask is None:
+            mask = self._memo["training"] = ~not_training(self.scalars["tag"])
+        return self.scalars[mask]
 
     def series(self, tag: str, finite: bool = False) -> pd.Series:
         """One tag as a float Series indexed by step (sorted, last value wins on duplicates);
-        `finite=True` leaves out NaN and infinite values."""
-        frame = self.scalars[self.scalars["tag"] == tag]
-        s = frame.set_index("step")["value"].sort_index(kind="stable")
-        s = s[~s.index.duplicated(keep="last")].astype("float64")
-        return s[s.abs() < float("inf")] if finite else s
+        `finite=True` leaves out NaN and infinite values. A copy: callers may change it."""
+        import numpy
+        import pandas
+
+        key = ("series", tag, finite)
+        s = self._memo.get(key)
+        if s is None:
+            rows = self._rows_by_tag().get(tag, numpy.empty(0, dtype=numpy.int64))
+            steps = self.scalars["step"].to_numpy()[rows]
+            values = self.scalars["value"].to_numpy(dtype="float64")[rows]
+            order = numpy.argsort(steps, kind="stable")
+            steps, values = steps[order], values[order]
+            last = numpy.r_[steps[1:] != steps[:-1], True] if len(steps) else order > 0
+            steps, values = steps[last], values[last]
+            if finite:
+                keep = numpy.abs(values) < numpy.inf
+                steps, values = steps[keep], values[keep]
+            index = pandas.Index(steps, dtype=self.scalars["step"].dtype, name="step")
+            s = self._memo[key] = pandas.Series(values, index=index, name="value")
+        return s.copy()
+
+    def _rows_by_tag(self) -> dict[str, np.ndarray]:
+        """Row numbers of each tag, in table order: one sort for all the series of a run."""
+        found = self._memo.get("rows_by_tag")
+        if found is None:
+            import numpy
+
+            tags = self.scalars["tag"]
+            codes = tags.cat.codes.to_numpy()
+            order = numpy.argsort(codes, kind="stable")
+            bounds = numpy.searchsorted(codes[order], numpy.arange(len(tags.cat.categories) + 1))
+            found = {
+                str(cat): order[bounds[i] : bounds[i + 1]]
+                for i, cat in enumerate(tags.cat.categories)
+                if bounds[i + 1] > bounds[i]
+            }
+            self._memo["rows_by_tag"] = found
+        return found
 
     def tags(self) -> list[str]:
+        if self.summary is not None:
+            return list(self.summary.tags)
         return sorted(self.scalars["tag"].unique().tolist())
+
+
+@dataclass(frozen=True)
+class ScheduleMatch:
+    """How well a simulated schedule reproduces the logged LR (reported as `schedule_match`)."""
+
+    matches: bool
+    max_rel_error: float | None
+    points: int
+    simulated_iters: int
+    # A constant logged/simulated ratio: a scale error (lr_mult, another base LR), not a shape one.
+    scale: float | None = None
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (schema 1): optional keys only when set."""
+        out: dict[str, Any] = {
+            "max_rel_error": self.max_rel_error,
+            "points": self.points,
+            "simulated_iters": self.simulated_iters,
+            "matches": self.matches,
+        }
+        if self.scale is not None:
+            out["scale"] = self.scale
+        if self.note is not None:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the LR should have been at each logged step, and what it was built from.
+
+    `source` is "config" when the run's config was simulated and reproduces the log (then
+    `simulation` is set, with `cause`/`fix` when the config does not do what it says), "logs"
+    when the schedule is a cosine inferred from the LR alone.
+    """
+
+    source: str  # "logs" (inferred cosine) or "config" (simulated scheduler)
+    steps: np.ndarray
+    values: np.ndarray
+    peak: float
+    peak_step: int
+    warmup_end: int | None
+    floor: float
+    last_step: int
+    shape: str  # "smooth", "staircase", "constant", "rising" or "unknown"
+    # The config's simulation (set when source == "config"), and the same config simulated past
+    # the end of training (to see where a schedule that reaches past the end would stop).
+    simulation: Simulation | None = None
+    simulation_extended: Simulation | None = None
+    # How the config's simulation compares with the log (also set when it did not match).
+    match: ScheduleMatch | None = None
+    # Curves over every iteration for plots: as configured, and as intended when they differ.
+    configured_curve: tuple[np.ndarray, np.ndarray] | None = None
+    intended_curve: tuple[np.ndarray, np.ndarray] | None = None
+    cause: str | None = None
+    fix: str | None = None
+
+    def at(self, step: int) -> float:
+        """Expected LR at any step (interpolated between logged steps)."""
+        import numpy
+
+        return float(numpy.interp(step, self.steps, self.values))
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The typed fields as 0.1's `extra` dict, read-only, for code written against it."""
+        out: dict[str, Any] = {}
+        if self.match is not None:
+            out["schedule_match"] = self.match.as_dict()
+        for key in ("simulation", "simulation_extended", "configured_curve", "intended_curve"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        for key in ("cause", "fix"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
 
 
 @dataclass(frozen=True)
@@ -181,7 +327,7 @@ class RunResult:
 
     run: Run
     findings: list[Finding]
-    expected: Any = None  # logan.schedule.Expected, when one could be built
+    expected: Expected | None = None  # the schedule the checks compared against, if any
     # Checks that failed on this run (a bug in logan, not in the run): reported as problems.
     errors: list[str] = field(default_factory=list)
 

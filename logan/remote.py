@@ -298,7 +298,7 @@ def analyze_mirrored(
     analyze: Callable[..., Analysis], paths: Sequence[str | Path], **kwargs: Any
 ) -> Analysis:
     """`analyze(paths, **kwargs)` with URLs fetched first and shown as URLs in everything the
-    analysis and its sink see."""
+    analysis and its sink see. No result cache: it keys on local files, and the copy is new."""
     from logan.model import Problem
 
     copy = mirror(paths)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+# The result cache stays off in tests (a test that patches a check must see its patch, not a
+# stored verdict); tests/test_cache.py turns it on where it is under test.
+os.environ["LOGAN_NO_CACHE"] = "1"
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_logs"

@@ -87,6 +87,8 @@ class SessionFacts:
     config: dict[str, Any] | None = None
     config_text: str | None = None
     config_path: str | None = None
+    # Why the session's own config could not be read (a message naming the file and line).
+    config_error: str | None = None
 
 
 class Listing:

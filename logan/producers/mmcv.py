@@ -84,13 +84,15 @@ class MMCV(Producer):
         return None
 
     def facts(self, session: SessionSpec, meta: dict[str, Any]) -> SessionFacts:
-        from logan.load import parse_config
+        from logan.config import read_config  # data only, never executed
 
         text = meta.get("config_text")
         if text:
-            config, _ = parse_config(text)
-            if config is not None:
-                return _facts(config, text, None)
+            logs = session.files.get("mmcv_log", []) or session.files.get("mmcv_json", [])
+            read = read_config(text, name=f"{logs[0]} (its config)" if logs else None)
+            if read.config is not None:
+                return _facts(read.config, text, None)
+            return SessionFacts(config_error=read.error)
         return SessionFacts()
 
     def is_own_checkpoint(self, load_from: str, spec: RunSpec) -> bool:

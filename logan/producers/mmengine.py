@@ -241,20 +241,24 @@ class MMEngine(Producer):
 
     def facts(self, session: SessionSpec, meta: dict[str, Any]) -> SessionFacts:
         """The session's own config: `vis_data/config.py`, else the one its text log prints."""
-        from logan.load import parse_config  # the config evaluator: data only, never executed
+        from logan.config import read_config  # data only, never executed
 
+        error = None
         for path in session.files.get("config", []):
             if file_size(path) < MIN_CONFIG_BYTES:
                 continue
-            config, text = parse_config(path)
-            if config is not None:
-                return _facts(config, text, str(path))
+            read = read_config(path)
+            if read.config is not None:
+                return _facts(read.config, read.text, str(path))
+            error = read.error
         text = meta.get("config_text")
         if text:
-            config, _ = parse_config(text)
-            if config is not None:
-                return _facts(config, text, None)
-        return SessionFacts()
+            logs = session.files.get("mmengine_log", [])
+            read = read_config(text, name=f"{logs[0]} (its Config: section)" if logs else None)
+            if read.config is not None:
+                return _facts(read.config, text, None)
+            error = error or read.error
+        return SessionFacts(config_error=error)
 
     def is_own_checkpoint(self, load_from: str, spec: RunSpec) -> bool:
         return own_checkpoint(load_from, spec.root)

@@ -8,6 +8,7 @@ and `iter` (from mmengine 0.7.4). Validation lines carry no `lr`; their `step` i
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -104,65 +105,132 @@ def _as_float(value: Any) -> float | None:
     return None
 
 
+# mmengine writes NaN and infinite losses as bare `NaN`/`Infinity` tokens, which orjson rejects.
+# They are swapped for `null` (read as NaN) and a finite sentinel one byte longer than `Infinity`
+# (read back as infinite), so such files still take the bulk path. Only when the file holds no
+# `null` and no sentinel of its own; the lengths count the swaps and the parsed values must hold
+# exactly that many NaNs and sentinels (a token inside a string would break the count).
+_INF_SENTINEL = b"1.234e308"
+_INF_VALUE = 1.234e308
+
+
+def _bulk_records(raw: bytes) -> tuple[list[Any], tuple[int, int] | None] | None:
+    """Every line parsed by one orjson call over the whole file (its newlines made commas), and
+    the number of swapped NaN and infinite tokens (None if none were swapped); None when the
+    file needs the line-by-line path (blank or damaged lines, a line over MAX_LINE_BYTES)."""
+    if orjson is None:
+        return None
+    tokens = None
+    text = raw
+    if b"NaN" in raw or b"Infinity" in raw:
+        if b"null" in raw or _INF_SENTINEL in raw:
+            return None
+        text = raw.replace(b": NaN", b": null")
+        n_nan = len(text) - len(raw)
+        if n_nan != raw.count(b"NaN"):
+            return None
+        swapped = text.replace(b"Infinity", _INF_SENTINEL)
+        tokens = (n_nan, len(swapped) - len(text))
+        text = swapped
+    if len(raw) > MAX_LINE_BYTES:
+        ends = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
+        if np.diff(np.r_[-1, ends, len(raw)]).max() > MAX_LINE_BYTES:
+            return None
+    body = text[:-1] if text.endswith(b"\n") else text
+    try:
+        objs = orjson.loads(b"[" + body.replace(b"\n", b",") + b"]")
+    except orjson.JSONDecodeError:
+        return None
+    return objs, tokens
+
+
 def _fast_columns(records: list[tuple[int, dict[str, Any]]], raw: bytes) -> tuple[Any, ...] | None:
+    """`_fast_dicts` of records parsed line by line."""
+    return _fast_dicts([rec for _, rec in records], raw)
+
+
+def _fast_dicts(
+    objs: list[Any], raw: bytes, tokens: tuple[int, int] | None = None
+) -> tuple[Any, ...] | None:
     """The common case in bulk: records grouped by their keys, each group one numpy array.
 
     Returns (steps, tags, values, epochs, has_epoch) with the same rows as the record-by-record
     path (each tag's rows in file order), or None when any record needs that path (a non-number,
     a bool, an `lr` dict, a step that is missing or out of range): correctness never depends on
-    this shortcut.
+    this shortcut. `tokens` (NaN, infinite) counts the bare tokens `_bulk_records` swapped.
     A file with a JSON `true`/`false` anywhere takes that path too (numpy would read a bool as a
     number); mmengine never writes one.
     """
     if b"true" in raw or b"false" in raw:
         return None
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for i, (_, rec) in enumerate(records):
-        groups.setdefault(tuple(rec), []).append(i)
+    if not all(type(o) is dict for o in objs):
+        return None
+    # All in C-level iteration: each record's key tuple, its group, its values.
+    layouts = list(map(tuple, objs))
+    index = {k: i for i, k in enumerate(dict.fromkeys(layouts))}
+    ids = np.fromiter(map(index.__getitem__, layouts), dtype=np.int64, count=len(layouts))
+    widths = np.fromiter(map(len, layouts), dtype=np.int64, count=len(layouts))
+    flat = list(itertools.chain.from_iterable(map(dict.values, objs)))
+    try:
+        # With swapped tokens, null is NaN: float64 reads it so.
+        values = np.array(flat) if tokens is None else np.array(flat, dtype="float64")
+    except (ValueError, TypeError, OverflowError):  # strings, lists, dicts
+        return None
+    if values.dtype.kind not in "fi" or values.ndim != 1:
+        return None
+    values = values.astype("float64")
+    if tokens is not None:
+        sentinel = np.abs(values) == _INF_VALUE
+        if int(np.isnan(values).sum()) != tokens[0] or int(sentinel.sum()) != tokens[1]:
+            return None
+        values[sentinel] *= np.inf
+    first = np.r_[0, np.cumsum(widths)[:-1]]
     cols: list[tuple[Any, ...]] = []
-    has_epoch = False
-    for keys, rows in groups.items():
-        data = [list(records[i][1].values()) for i in rows]
-        try:
-            arr = np.array(data)
-        except (ValueError, TypeError, OverflowError):  # lists, dicts, ragged rows
+    for keys, g in index.items():
+        rows = np.flatnonzero(ids == g)
+        group = _group_columns(keys, values[first[rows][:, None] + np.arange(len(keys))])
+        if group is None:
             return None
-        if arr.dtype.kind not in "fi" or arr.ndim != 2:
-            return None
-        arr = arr.astype("float64")
-        key_at = {k: j for j, k in enumerate(keys)}
-        step_col = key_at.get("step", key_at.get("iter"))
-        if step_col is None:
-            return None
-        steps = arr[:, step_col]
-        if not np.all(np.isfinite(steps)) or np.any(np.abs(steps) > _MAX_STEP):
-            return None
-        is_train = "lr" in key_at
-        epochs = np.full(len(rows), np.nan)
-        if is_train and "epoch" in key_at:
-            epochs = arr[:, key_at["epoch"]]
-            has_epoch = has_epoch or bool(np.any(~np.isnan(epochs)))
-        value_cols = [j for j, key in enumerate(keys) if key not in _INDEX_KEYS]
-        names = [canonical_tag(keys[j]) if is_train else VAL_PREFIX + keys[j] for j in value_cols]
-        width = len(value_cols)
-        # Record-major within the group, as the record-by-record path emits them.
-        cols.append(
-            (
-                np.repeat(steps, width),
-                np.tile(np.array(names, dtype=object), len(rows)),
-                arr[:, value_cols].ravel(),
-                np.repeat(epochs, width),
-            )
-        )
+        cols.append(group)
+    return _concat(cols)
+
+
+def _group_columns(keys: tuple[str, ...], arr: np.ndarray) -> tuple[Any, ...] | None:
+    """One group's rows (records with the same keys, one row per record, float64) as
+    (steps, tags, values, epochs), record-major; None when a step is missing or out of range."""
+    key_at = {k: j for j, k in enumerate(keys)}
+    step_col = key_at.get("step", key_at.get("iter"))
+    if step_col is None:
+        return None
+    steps = arr[:, step_col]
+    if not np.all(np.isfinite(steps)) or np.any(np.abs(steps) > _MAX_STEP):
+        return None
+    is_train = "lr" in key_at
+    epochs = np.full(len(arr), np.nan)
+    if is_train and "epoch" in key_at:
+        epochs = arr[:, key_at["epoch"]]
+    value_cols = [j for j, key in enumerate(keys) if key not in _INDEX_KEYS]
+    names = [canonical_tag(keys[j]) if is_train else VAL_PREFIX + keys[j] for j in value_cols]
+    width = len(value_cols)
+    # Record-major within the group, as the record-by-record path emits them.
+    return (
+        np.repeat(steps, width),
+        np.tile(np.array(names, dtype=object), len(arr)),
+        arr[:, value_cols].ravel(),
+        np.repeat(epochs, width),
+    )
+
+
+def _concat(cols: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """Groups one after another (all train lines, then all validation lines, say): every tag's
+    rows keep their file order, which is all that later stages rely on."""
     if not cols:
-        return np.empty(0, "int64"), [], np.empty(0), np.empty(0), has_epoch
-    # Groups follow one another (all train lines, then all validation lines, say): every tag's
-    # rows keep their file order, which is all that later stages rely on.
+        return np.empty(0, "int64"), [], np.empty(0), np.empty(0), False
     steps = np.concatenate([c[0] for c in cols]).astype("int64")
     tags = np.concatenate([c[1] for c in cols])
     values = np.concatenate([c[2] for c in cols])
     epochs = np.concatenate([c[3] for c in cols])
-    return steps, tags, values, epochs, has_epoch
+    return steps, tags, values, epochs, bool(np.any(~np.isnan(epochs)))
 
 
 def read(path: Path, session: int = 0) -> ReadResult:
@@ -171,8 +239,12 @@ def read(path: Path, session: int = 0) -> ReadResult:
     if not raw.strip(b"\x00 \t\r\n"):
         empty = [Skipped(str(path), "whole file", "empty file")]
         return ReadResult(frame=build_frame([], [], [], session=session), skipped=empty)
-    records, skipped = _parse_lines(raw, Path(path))
-    fast = _fast_columns(records, raw)
+    bulk = _bulk_records(raw)
+    fast = None if bulk is None else _fast_dicts(bulk[0], raw, bulk[1])
+    skipped: list[Skipped] = []
+    if fast is None:
+        records, skipped = _parse_lines(raw, Path(path))
+        fast = _fast_columns(records, raw)
     if fast is not None:
         f_steps, f_tags, f_values, f_epochs, f_has_epoch = fast
         frame = build_frame(f_steps, f_tags, f_values, epochs=f_epochs, session=session)

@@ -24,13 +24,16 @@ from logan.errors import OutputError
 from logan.model import Analysis, RunResult
 from logan.report import html, markdown, plots
 from logan.report.serialize import SCHEMA, analysis_dict, run_dict
-from logan.textsafe import visible
+from logan.textsafe import visible, visible_block
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_NAME = 80
+# In each run's folder: the cache key its reports were drawn for (see `RunFolders.is_current`).
+CURRENT = ".logan-key"
+REPORT_FILES = ("report.md", "report.html", "report.json")
 # The files `check --out` writes at the top of its folder.
 INDEX_FILES = ("index.md", "index.html", "report.json")
 # The files `report --out` writes (and the folder of each run under `check --out`).
@@ -97,8 +100,10 @@ def _check_target(path: Path) -> None:
 
 
 def write_file(path: Path, data: str | bytes) -> None:
-    """Create or replace one report file, never through a link or into a device or FIFO."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    """Create or replace one report file, never through a link or into a device or FIFO. Text
+    shows control characters as escapes (`cat report.md` is a terminal too) and a lone surrogate
+    as U+FFFD, so that no report fails to encode."""
+    raw = visible_block(data).encode("utf-8") if isinstance(data, str) else data
     _check_target(path)
     try:
         fd = os.open(path, _OPEN_FLAGS, 0o666)
@@ -111,11 +116,14 @@ def write_file(path: Path, data: str | bytes) -> None:
         f.write(raw)
 
 
-def write_png(fig: Figure, path: Path) -> None:
-    """A plot written like every other report file (`write_file`)."""
+def write_png(fig: Figure, path: Path) -> bytes:
+    """A plot written like every other report file (`write_file`); its bytes are returned so
+    that the HTML report embeds them without reading the file back."""
     buf = io.BytesIO()
     plots.save(fig, buf)
-    write_file(path, buf.getvalue())
+    data = buf.getvalue()
+    write_file(path, data)
+    return data
 
 
 def make_folder(folder: Path) -> None:
@@ -140,6 +148,7 @@ def write_run(result: RunResult, folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     links: dict[str, str] = {}
+    pngs: dict[str, bytes] = {}
     for name, build in (
         ("lr", plots.lr_figure),
         ("loss", plots.loss_figure),
@@ -149,7 +158,7 @@ def write_run(result: RunResult, folder: Path) -> dict[str, Path]:
         if fig is None:
             continue
         target = folder / f"{name}.png"
-        write_png(fig, target)
+        pngs[name] = write_png(fig, target)
         written[name] = target
         links[name] = target.name
     md = folder / "report.md"
@@ -157,7 +166,7 @@ def write_run(result: RunResult, folder: Path) -> dict[str, Path]:
     written["markdown"] = md
     images = {name: written[name] for name in links}
     page = folder / "report.html"
-    write_file(page, html.run_html(result, images))
+    write_file(page, html.run_html(result, images, pngs))
     written["html"] = page
     js = folder / "report.json"
     doc = analysis_dict(Analysis([result], []))
@@ -197,7 +206,25 @@ class RunFolders:
         # Named by the run's path: a place may hold several attempts, known only once read.
         folder = self.out / slug(result.run.path)
         make_folder(folder)
+        (folder / CURRENT).unlink(missing_ok=True)
         write_run(result, folder)
+
+    def is_current(self, paths: list[str], key: str) -> bool:
+        """These runs' folders were written for this cache key and still hold their reports (so
+        cached, unchanged runs are not drawn again)."""
+        for path in paths:
+            folder = self.out / slug(path)
+            try:
+                mark = (folder / CURRENT).read_text(encoding="ascii")
+            except (OSError, UnicodeDecodeError):
+                return False
+            if mark != key or not all((folder / name).is_file() for name in REPORT_FILES):
+                return False
+        return True
+
+    def mark_current(self, paths: list[str], key: str) -> None:
+        for path in paths:
+            write_file(self.out / slug(path) / CURRENT, key)
 
 
 def write_all(analysis: Analysis, out: Path) -> dict[str, Path]:

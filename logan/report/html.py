@@ -84,8 +84,8 @@ def _diff(text: str) -> str:
     return "<pre>" + "\n".join(lines) + "</pre>"
 
 
-def _image(path: Path, alt: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
+def _image(path: Path, alt: str, png: bytes | None = None) -> str:
+    data = base64.b64encode(path.read_bytes() if png is None else png).decode("ascii")
     title = PLOT_TITLES.get(alt, alt)
     return (
         f'<figure><img alt="{esc(title)}" src="data:image/png;base64,{data}">'
@@ -141,10 +141,15 @@ def _finding(f: Finding, anchor: str) -> list[str]:
 
 
 def run_body(
-    result: RunResult, images: dict[str, Path], level: int = 1, anchor_prefix: str = ""
+    result: RunResult,
+    images: dict[str, Path],
+    level: int = 1,
+    anchor_prefix: str = "",
+    pngs: dict[str, bytes] | None = None,
 ) -> str:
     """The HTML body of one run's report (also used by compare, one heading level down, with an
-    anchor prefix per run so that links stay unique on one page)."""
+    anchor prefix per run so that links stay unique on one page). `pngs` holds the bytes of
+    images just written, so they are not read back from disk."""
     run = result.run
     epochs = f"{run.max_epochs or 'unknown'}"
     if run.epoch_length:
@@ -173,7 +178,7 @@ def run_body(
     ]
     parts += [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows]
     parts.append("</table>")
-    if run.train_scalars().empty:
+    if run.last_step is None:  # no training rows (also known to a slimmed run)
         parts.append('<p class="muted">No training scalars were found in this run.</p>')
     anchors = [f"{anchor_prefix}{f.code}-{i}" for i, f in enumerate(result.findings)]
     if not result.findings:
@@ -194,7 +199,7 @@ def run_body(
             parts += _finding(f, a)
     if images:
         parts.append("<h2>Plots</h2>")
-        parts += [_image(p, name) for name, p in images.items()]
+        parts += [_image(p, name, (pngs or {}).get(name)) for name, p in images.items()]
     return "\n".join(parts)
 
 
@@ -210,8 +215,10 @@ def page(title: str, body: str) -> str:
     )
 
 
-def run_html(result: RunResult, images: dict[str, Path]) -> str:
-    return page(f"logan: {result.run.path}", run_body(result, images))
+def run_html(
+    result: RunResult, images: dict[str, Path], pngs: dict[str, bytes] | None = None
+) -> str:
+    return page(f"logan: {result.run.path}", run_body(result, images, pngs=pngs))
 
 
 def index_html(analysis: Analysis, links: dict[int, str], order: list[int] | None = None) -> str:

@@ -104,10 +104,10 @@ def expected_text(result: RunResult) -> str:
     """What the checks compared the logged LR with, in words."""
     exp = result.expected
     if exp is None:
-        return "none (no LR logged)" if result.run.series("lr").empty else "none"
+        return "none (no LR logged)" if "lr" not in result.run.tags() else "none"
     if exp.source == "config":
         return "the config, simulated (it reproduces the logged LR)"
-    match = exp.extra.get("schedule_match")
+    match = exp.match
     tail = "; the config's simulation does not match the log" if match else ""
     return (
         f"a cosine from the logged peak at step {exp.peak_step} to {exp.floor:g}, inferred from "
@@ -252,7 +252,7 @@ def run_markdown(
     keeps all of them), and the report says what it left out.
     """
     head = _header(result)
-    if result.run.train_scalars().empty:
+    if result.run.last_step is None:  # no training rows (also known to a slimmed run)
         head += ["**No training scalars** were found in this run (validation only, or empty).", ""]
     findings = result.findings
     if not findings:

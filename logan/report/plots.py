@@ -53,6 +53,22 @@ TWIN_LR_COLOR = "#ff7f0e"
 CONFIG_COLOR = "#2ca02c"
 INTENDED_COLOR = "#9467bd"
 LEGEND_FONT = 8
+# Fixed margins in inches (see `_place`): room for 9-character tick labels and an axis label on
+# the left (and on the right for a twin axis), the title on top (and the epoch scale under it),
+# the x tick labels and label below, then one LEGEND_ROW per row of the legend.
+MARGIN_LEFT = 1.05
+MARGIN_RIGHT = 0.25
+MARGIN_TOP = 0.35
+MARGIN_EPOCH_AXIS = 0.4
+TITLE_LIFT = 0.36  # the title above the epoch scale's tick labels and label
+MARGIN_BOTTOM = 0.62
+LEGEND_ROW = 0.19
+# The scalar grid: smaller fonts; between rows a title and the x label, between columns y labels.
+GRID_LEFT = 0.85
+GRID_TOP = 0.45
+GRID_BOTTOM = 0.5
+GRID_HSPACE = 0.75
+GRID_WSPACE = 0.9
 # Units shown on the scalar grid's y axes.
 SCALAR_UNITS = {"time": "s / iter", "data_time": "s / iter", "grad_norm": "norm", "memory": "MB"}
 OTHER_SCALARS = ("time", "data_time", "grad_norm", "memory")
@@ -66,12 +82,126 @@ SCALAR_FINDINGS: dict[str, tuple[str, ...]] = {
 PLOT_MAX = 1e300
 # PNG metadata: no matplotlib version, so the bytes depend only on the data.
 PNG_METADATA: dict[str, Any] = {"Software": None}
+# Long curves are drawn from a min/max envelope over this many columns of their x range: one
+# column is at most half a pixel wide (no axes is wider than the figure's WIDTH_IN * DPI pixels),
+# so every spike and every plateau edge stays where it was (to within antialiasing) while a
+# 100,000-point curve costs what a 9,600-point one does.
+ENVELOPE_COLUMNS = int(2 * WIDTH_IN * DPI)
 
 
-def _figure(height: float = HEIGHT_IN) -> Figure:
-    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
+def _figure(height: float = HEIGHT_IN, fixed: bool = False) -> Figure:
+    """A figure on its own Agg canvas; `fixed` leaves out the constrained layout engine (the
+    report plots place their axes with `_place`, from margins known in advance)."""
+    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout=None if fixed else "constrained")
     FigureCanvasAgg(fig)
     return fig
+
+
+def _place(
+    fig: Figure,
+    legend_rows: int,
+    top_axis: bool = False,
+    right_axis: bool = False,
+    grid: tuple[int, int] | None = None,
+    title: str | None = None,
+) -> None:
+    """Axes margins in inches, fixed by what goes around the axes (tick labels of `_tick` are at
+    most 9 characters, the legend's rows are counted): the constrained layout engine measured
+    every text instead, which cost more than drawing the figure (issue 15). `title` goes on the
+    first axes at a fixed height: matplotlib would otherwise measure what is above the axes."""
+    w, h = fig.get_size_inches()
+    if grid is None:
+        left, right = MARGIN_LEFT, MARGIN_LEFT if right_axis else MARGIN_RIGHT
+        top = MARGIN_TOP + (MARGIN_EPOCH_AXIS if top_axis else 0.0)
+        bottom = MARGIN_BOTTOM + legend_rows * LEGEND_ROW
+        fig.subplots_adjust(left=left / w, right=1 - right / w, top=1 - top / h, bottom=bottom / h)
+        if title is not None:
+            lift = TITLE_LIFT / (h - top - bottom) if top_axis else 0.0
+            fig.axes[0].set_title(title, fontsize=10, y=1.0 + lift)
+        return
+    rows, cols = grid
+    bottom = GRID_BOTTOM + legend_rows * LEGEND_ROW
+    cell_h = (h - GRID_TOP - bottom - (rows - 1) * GRID_HSPACE) / rows
+    cell_w = (w - GRID_LEFT - MARGIN_RIGHT - (cols - 1) * GRID_WSPACE) / cols
+    fig.subplots_adjust(
+        left=GRID_LEFT / w,
+        right=1 - MARGIN_RIGHT / w,
+        top=1 - GRID_TOP / h,
+        bottom=bottom / h,
+        hspace=GRID_HSPACE / cell_h,
+        wspace=GRID_WSPACE / cell_w,
+    )
+
+
+def _columns(x: Any, y: Any, columns: int) -> tuple[np.ndarray, ...] | None:
+    """Per column of the x range (at most one pixel wide): the index of its first, last, lowest
+    and highest point; None when the curve is short, unsorted or not finite (drawn as it is)."""
+    xs = np.asarray(x, dtype="float64")
+    ys = np.asarray(y, dtype="float64")
+    n = len(xs)
+    if n <= 4 * columns or len(ys) != n:
+        return None
+    lo, hi = float(xs[0]), float(xs[-1])
+    if not hi > lo or not np.isfinite(ys).all() or not np.all(xs[1:] >= xs[:-1]):
+        return None
+    col = np.minimum(((xs - lo) * (columns / (hi - lo))).astype(np.int64), columns - 1)
+    starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+    ends = np.r_[starts[1:], n] - 1
+    sizes = ends - starts + 1
+    seg = np.repeat(np.arange(len(starts)), sizes)
+    lowest = np.flatnonzero(ys == np.repeat(np.minimum.reduceat(ys, starts), sizes))
+    highest = np.flatnonzero(ys == np.repeat(np.maximum.reduceat(ys, starts), sizes))
+    # The first index reaching each column's extreme (ties: any one draws the same pixels).
+    lowest = lowest[np.r_[True, seg[lowest][1:] != seg[lowest][:-1]]]
+    highest = highest[np.r_[True, seg[highest][1:] != seg[highest][:-1]]]
+    return starts, ends, lowest, highest
+
+
+def envelope(x: Any, y: Any, columns: int = ENVELOPE_COLUMNS) -> tuple[np.ndarray, np.ndarray]:
+    """The points of a curve a raster can show: per column of its x range the first, last,
+    lowest and highest point, in their order (M4 aggregation; Jugel et al., VLDB 2014).
+
+    A line through these points covers the same pixels as the line through all of them, up to
+    antialiasing. Short curves, unsorted x and non-finite values are returned as they are.
+    """
+    xs = np.asarray(x, dtype="float64")
+    ys = np.asarray(y, dtype="float64")
+    found = _columns(xs, ys, columns)
+    if found is None:
+        return xs, ys
+    keep = np.unique(np.concatenate(found))
+    return xs[keep], ys[keep]
+
+
+def _line(ax: Axes, x: Any, y: Any, *args: Any, noisy: bool = False, **kwargs: Any) -> Any:
+    """`ax.plot` of a curve reduced to its envelope (markers only ever go on short curves).
+
+    A `noisy` curve (raw loss, timings) that goes up and down within most pixel columns is drawn
+    as the band between each column's lowest and highest point, outlined with the line's width:
+    the same pixels as its zigzag, without stroking thousands of column-high segments.
+    """
+    xs = np.asarray(x, dtype="float64")
+    ys = np.asarray(y, dtype="float64")
+    found = _columns(xs, ys, ENVELOPE_COLUMNS)
+    if found is None:
+        return ax.plot(xs, ys, *args, **kwargs)
+    starts, ends, lowest, highest = found
+    if noisy and not args and kwargs.get("ls", "-") == "-":
+        # Each column spans its own extremes and the segments joining it to its neighbours.
+        lo = np.minimum(ys[lowest], np.minimum(ys[np.r_[starts[1:], ends[-1]]], ys[starts]))
+        hi = np.maximum(ys[highest], np.maximum(ys[np.r_[starts[1:], ends[-1]]], ys[starts]))
+        # A step band from each column's first to its last x: a one-step spike stays one column
+        # wide instead of becoming a tent over its neighbours.
+        bx = np.column_stack([xs[starts], xs[ends]]).ravel()
+        style = {k: kwargs[k] for k in ("color", "alpha", "zorder") if k in kwargs}
+        ax.fill_between(
+            bx, np.repeat(lo, 2), np.repeat(hi, 2), lw=kwargs.get("lw", 1.0),
+            edgecolor=style.get("color"), **style,
+        )  # fmt: skip
+        # An empty line carries the legend entry (and the curve's look in the legend).
+        return ax.plot([], [], **kwargs)
+    keep = np.unique(np.concatenate(found))
+    return ax.plot(xs[keep], ys[keep], *args, **kwargs)
 
 
 def plain(text: object) -> str:
@@ -133,10 +263,11 @@ def lr_scale(values: Iterable[float]) -> str:
     return "symlog" if bool(np.any(post <= 0)) else "log"
 
 
-def _log_axis(ax: Axes, values: np.ndarray) -> None:
-    """A log y axis. When the curve nears PLOT_MAX, limits and ticks are set here: matplotlib's
-    autoscale adds 5% of the decades on top, past float's range, and its tick locator places a
-    tick beyond the top; both overflowed (warnings on stderr, or no plot at all)."""
+def _log_axis(ax: Axes, values: np.ndarray, linthresh: float | None = None) -> None:
+    """A log y axis (symlog from 0 when `linthresh` is given). When the curve nears PLOT_MAX,
+    limits and ticks are set here: matplotlib's autoscale adds 5% of the decades on top, past
+    float's range, and its tick locator places a tick beyond the top; both overflowed (warnings
+    on stderr, or no plot at all)."""
     v = np.asarray(values, dtype="float64")
     v = v[np.isfinite(v) & (v > 0)]
     huge = False
@@ -146,9 +277,17 @@ def _log_axis(ax: Axes, values: np.ndarray) -> None:
         bottom, top = max(lo - pad, -300.0), min(hi + pad, 300.0)
         huge = hi + pad >= 300.0
     if huge:
-        ax.set_ylim(10.0**bottom, 10.0**top)  # before the scale: setting it autoscales
-    ax.set_yscale("log")
+        # Before the scale: setting it autoscales.
+        ax.set_ylim(0.0 if linthresh else 10.0**bottom, 10.0**top)
+    if linthresh:
+        ax.set_yscale("symlog", linthresh=linthresh, linscale=0.5)
+        if not huge:
+            ax.set_ylim(bottom=0)
+    else:
+        ax.set_yscale("log")
     if huge:
+        if linthresh:
+            bottom = max(bottom, math.log10(linthresh))
         step = max(1, math.ceil((top - bottom) / 6))
         decades = range(math.ceil(bottom), math.floor(top) + 1, step)
         ax.yaxis.set_major_locator(FixedLocator([10.0**k for k in decades]))
@@ -176,8 +315,7 @@ def _apply_lr_scale(ax: Axes, values: np.ndarray, scale: str) -> None:
     positive = values[np.isfinite(values) & (values > 0)]
     if scale == "symlog":
         linthresh = max(10.0 ** math.floor(math.log10(float(positive.min()))), 1e-300)
-        ax.set_yscale("symlog", linthresh=linthresh, linscale=0.5)
-        ax.set_ylim(bottom=0)
+        _log_axis(ax, values, linthresh)
     else:
         _log_axis(ax, values)
 
@@ -194,16 +332,16 @@ def loss_scale(values: np.ndarray) -> str:
     return "log" if float(v.max()) / float(v.min()) > LOSS_LOG_RATIO else "linear"
 
 
-def _epoch_axis(ax: Axes, result: RunResult) -> None:
-    """Epoch boundaries as light lines and an epoch scale along the top."""
+def _epoch_axis(ax: Axes, result: RunResult) -> bool:
+    """Epoch boundaries as light lines and an epoch scale along the top (True when drawn)."""
     run = result.run
     last = run.last_step
     length = run.epoch_length
     if not length or not last:
-        return
+        return False
     n = last // length
     if n < 1:
-        return
+        return False
     every = max(1, math.ceil(n / MAX_EPOCH_LINES))
     label = "epoch boundary" if every == 1 else f"every {every}th epoch boundary"
     for e in range(every, n + 1, every):
@@ -225,6 +363,7 @@ def _epoch_axis(ax: Axes, result: RunResult) -> None:
     top = ax.secondary_xaxis("top", functions=(to_epoch, to_step))
     top.set_xlabel("epoch", fontsize=8)
     top.tick_params(labelsize=7)
+    return True
 
 
 def _session_starts(ax: Axes, result: RunResult) -> None:
@@ -313,8 +452,9 @@ def _draw_findings(ax: Axes, findings: list[Finding], prefixes: tuple[str, ...])
     return drawn
 
 
-def _legend(fig: Figure, axes: list[Axes]) -> None:
-    """One legend below the plot, merged over twin axes, so no curve is ever covered."""
+def _legend(fig: Figure, axes: list[Axes]) -> int:
+    """One legend below the plot, merged over twin axes, so no curve is ever covered; returns
+    its number of rows."""
     handles: list[Any] = []
     labels: list[str] = []
     for ax in axes:
@@ -323,16 +463,25 @@ def _legend(fig: Figure, axes: list[Axes]) -> None:
             if ll not in labels:
                 handles.append(hh)
                 labels.append(ll)
-    if handles:
-        ncols = 3 if len(labels) > 4 else max(1, len(labels))
-        fig.legend(
-            handles,
-            labels,
-            loc="outside lower center",
-            ncols=ncols,
-            fontsize=LEGEND_FONT,
-            frameon=False,
-        )
+    if not handles:
+        return 0
+    ncols = 3 if len(labels) > 4 else max(1, len(labels))
+    _bottom_legend(fig, handles, labels, ncols)
+    return math.ceil(len(labels) / ncols)
+
+
+def _bottom_legend(fig: Figure, handles: list[Any], labels: list[str], ncols: int) -> None:
+    fixed = fig.get_layout_engine() is None
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center" if fixed else "outside lower center",
+        bbox_to_anchor=(0.5, 0.005) if fixed else None,
+        ncols=ncols,
+        fontsize=LEGEND_FONT,
+        frameon=False,
+        borderaxespad=0.2 if fixed else None,
+    )
 
 
 def lr_figure(result: RunResult) -> Figure | None:
@@ -342,43 +491,44 @@ def lr_figure(result: RunResult) -> Figure | None:
     lr = _finite(run.series("lr"))
     if lr.empty:
         return None
-    fig = _figure()
+    fig = _figure(fixed=True)
     ax = fig.add_subplot()
     markers: dict[str, Any] = {"marker": ".", "markersize": 3} if len(lr) <= MARKER_POINTS else {}
-    ax.plot(lr.index, lr.to_numpy(), color=LR_COLOR, lw=2.2, label="logged lr", zorder=3, **markers)
+    _line(
+        ax, lr.index, lr.to_numpy(), color=LR_COLOR, lw=2.2, label="logged lr", zorder=3, **markers
+    )
     expected = result.expected
     scale_values = [lr.to_numpy()]
     if expected is not None:
-        extra = expected.extra
-        configured = extra.get("configured_curve")
-        intended = extra.get("intended_curve")
+        configured = expected.configured_curve
+        intended = expected.intended_curve
         if expected.source == "config":
             if configured is not None:
                 steps, values = configured
-                ax.plot(
-                    steps, values, color=CONFIG_COLOR, lw=1.0, ls=(0, (4, 3)),
+                _line(
+                    ax, steps, values, color=CONFIG_COLOR, lw=1.0, ls=(0, (4, 3)),
                     label="as configured (simulated)", zorder=4,
                 )  # fmt: skip
             else:
-                ax.plot(
-                    expected.steps, expected.values, color=CONFIG_COLOR, lw=1.0, ls=(0, (4, 3)),
+                _line(
+                    ax, expected.steps, expected.values, color=CONFIG_COLOR, lw=1.0, ls=(0, (4, 3)),
                     label="as configured (simulated)", zorder=4,
                 )  # fmt: skip
             if intended is not None:
                 steps, values = intended
-                ax.plot(
-                    steps, values, color=INTENDED_COLOR, lw=1.4, ls="-.",
+                _line(
+                    ax, steps, values, color=INTENDED_COLOR, lw=1.4, ls="-.",
                     label="as intended (the config's own numbers)", zorder=4,
                 )  # fmt: skip
         else:
-            ax.plot(
-                expected.steps, expected.values, color=CONFIG_COLOR, lw=1.2, ls="--",
+            _line(
+                ax, expected.steps, expected.values, color=CONFIG_COLOR, lw=1.2, ls="--",
                 label="expected cosine (inferred from the log)", zorder=4,
             )  # fmt: skip
             if configured is not None:
                 steps, values = configured
-                ax.plot(
-                    steps, values, color="0.45", lw=1.0, ls=":",
+                _line(
+                    ax, steps, values, color="0.45", lw=1.0, ls=":",
                     label="config simulated (does not match the log)", zorder=2,
                 )  # fmt: skip
         if expected.warmup_end:
@@ -386,16 +536,16 @@ def lr_figure(result: RunResult) -> Figure | None:
                 expected.warmup_end, color="#8c564b", lw=0.9, ls="--",
                 label=f"warmup end (step {expected.warmup_end})",
             )  # fmt: skip
-    _epoch_axis(ax, result)
+    epochs = _epoch_axis(ax, result)
     _session_starts(ax, result)
     _draw_findings(ax, result.findings, ("LR",))
     scale = lr_scale(lr.to_numpy())
     _apply_lr_scale(ax, np.concatenate(scale_values), scale)
     ax.set_xlabel("iteration")
     ax.set_ylabel("learning rate" + ("" if scale == "linear" else f" ({scale} scale)"))
-    ax.set_title(f"Learning rate: {plain(_short(run.path))}", fontsize=10)
     ax.grid(alpha=0.3)
-    _legend(fig, [ax])
+    title = f"Learning rate: {plain(_short(run.path))}"
+    _place(fig, _legend(fig, [ax]), top_axis=epochs, title=title)
     return fig
 
 
@@ -424,15 +574,20 @@ def loss_figure(result: RunResult) -> Figure | None:
     loss = run.series(tag)
     if loss.empty:
         return None
-    fig = _figure()
+    fig = _figure(fixed=True)
     ax = fig.add_subplot()
     finite = _finite(loss)
     name = plain(tag)
     if len(finite):
-        ax.plot(finite.index, finite.to_numpy(), color=LOSS_COLOR, lw=0.7, alpha=0.45, label=name)
+        _line(
+            ax, finite.index, finite.to_numpy(), color=LOSS_COLOR, lw=0.7, alpha=0.45,
+            label=name,
+        )  # fmt: skip
     if len(finite) >= 5:
         sm = smooth(finite)
-        ax.plot(sm.index, sm.to_numpy(), color=LOSS_COLOR, lw=1.8, label=f"{name} (rolling median)")
+        _line(
+            ax, sm.index, sm.to_numpy(), color=LOSS_COLOR, lw=1.8, label=f"{name} (rolling median)"
+        )
     bad = loss[~loss.index.isin(finite.index)]
     if len(bad):
         top = blended_transform_factory(ax.transData, ax.transAxes)
@@ -476,15 +631,15 @@ def loss_figure(result: RunResult) -> Figure | None:
     lr = _finite(run.series("lr"))
     if not lr.empty:
         ax2 = ax.twinx()
-        ax2.plot(lr.index, lr.to_numpy(), color=TWIN_LR_COLOR, lw=1.0, alpha=0.85, label="lr")
+        _line(ax2, lr.index, lr.to_numpy(), color=TWIN_LR_COLOR, lw=1.0, alpha=0.85, label="lr")
         scale = lr_scale(lr.to_numpy())
         _apply_lr_scale(ax2, lr.to_numpy(), scale)
         ax2.set_ylabel("learning rate", color=TWIN_LR_COLOR)
         ax2.tick_params(axis="y", colors=TWIN_LR_COLOR)
         axes.append(ax2)
-    _epoch_axis(ax, result)
-    ax.set_title(f"Loss: {plain(_short(run.path))}", fontsize=10)
-    _legend(fig, axes)
+    epochs = _epoch_axis(ax, result)
+    title = f"Loss: {plain(_short(run.path))}"
+    _place(fig, _legend(fig, axes), top_axis=epochs, right_axis=len(axes) > 1, title=title)
     return fig
 
 
@@ -499,16 +654,16 @@ def scalars_figure(result: RunResult) -> Figure | None:
         return None
     cols = 2 if len(series) > 1 else 1
     rows = (len(series) + cols - 1) // cols
-    fig = _figure(height=0.9 + 2.5 * rows)
+    fig = _figure(height=0.9 + 2.5 * rows, fixed=True)
     axes: list[Axes] = []
     for i, (tag, s) in enumerate(series.items()):
         ax = fig.add_subplot(rows, cols, i + 1, sharex=axes[0] if axes else None)
-        ax.plot(s.index, s.to_numpy(), lw=0.9, color="#555555", label=tag)
+        _line(ax, s.index, s.to_numpy(), lw=0.9, color="#555555", label=tag, noisy=True)
         # Slow-downs on the timing plots; loss spikes on grad_norm, where their cause often shows.
         codes = SCALAR_FINDINGS.get(tag)
         if codes:
             _draw_findings(ax, result.findings, codes)
-        ax.set_title(tag, fontsize=9)
+        ax.set_title(tag, fontsize=9, y=1.0)  # a fixed y: nothing above to measure
         ax.set_ylabel(SCALAR_UNITS.get(tag, ""), fontsize=8)
         ax.set_xlabel("iteration", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -522,15 +677,10 @@ def scalars_figure(result: RunResult) -> Figure | None:
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             if lab.startswith(wanted):
                 seen.setdefault(lab, h)
+    ncols = min(3, len(seen))
     if seen:
-        fig.legend(
-            list(seen.values()),
-            list(seen),
-            loc="outside lower center",
-            ncols=min(3, len(seen)),
-            fontsize=LEGEND_FONT,
-            frameon=False,
-        )
+        _bottom_legend(fig, list(seen.values()), list(seen), ncols)
+    _place(fig, math.ceil(len(seen) / ncols) if seen else 0, grid=(rows, cols))
     return fig
 
 

@@ -34,7 +34,7 @@ def render(analysis: Analysis, console: Console) -> None:
         if run.max_epochs:
             epochs = f"{run.max_epochs}" + (f" x {run.epoch_length}" if run.epoch_length else "")
         codes = " ".join(f"[{STYLE[f.severity]}]{f.code}[/]" for f in r.findings)
-        if run.train_scalars().empty:
+        if run.last_step is None:  # no training rows (also known to a slimmed run)
             codes = (codes + " " if codes else "") + "[dim]no training scalars[/]"
         table.add_row(
             _s(run.path), run.producer, str(run.last_step or 0), epochs, codes or "[green]ok[/]"

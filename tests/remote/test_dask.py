@@ -49,9 +49,22 @@ def test_analyze_on_a_dask_executor_is_the_same_as_one_process(cluster):
 def test_cli_executor_gives_the_jobs_1_answer_and_workers_write_the_reports(cluster, tmp_path):
     address = cluster.replace("tcp://", "dask://")
     runs = [str(SAMPLES / n) for n in ("mmengine_plateau_e4", "hf_cosine")]
-    one = runner.invoke(app, ["check", *runs, "-f", "json"])
+    # --no-cache: a cached place would be answered by this process, not by the workers.
+    one = runner.invoke(app, ["check", *runs, "-f", "json", "--no-cache"])
     many = runner.invoke(
-        app, ["check", *runs, "-f", "json", "-q", "--executor", address, "-o", str(tmp_path / "b")]
+        app,
+        [
+            "check",
+            *runs,
+            "-f",
+            "json",
+            "-q",
+            "--no-cache",
+            "--executor",
+            address,
+            "-o",
+            str(tmp_path / "b"),
+        ],
     )
     assert many.exit_code == one.exit_code == 1
     assert many.stdout == one.stdout

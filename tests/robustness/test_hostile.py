@@ -351,9 +351,9 @@ def _read_text_log(kind: str, path: Path) -> None:
 
 
 def _template(n: int) -> None:
-    from logan.schedule.config import load_config
+    from logan.config import load_config
 
-    load_config(f"x = '{'{' * n}'\ny = 1\n")
+    assert load_config(f"x = '{'{' * n}'\ny = 1\n", name="bomb.py")["y"] == 1
 
 
 @pytest.mark.parametrize("pad", [" w" * (MB // 2), " w:" * (MB // 3)], ids=["words", "colons"])
@@ -486,3 +486,50 @@ def test_jobs_below_one_is_a_usage_error(tmp_path: Path, jobs: str) -> None:
     run = json_run(tmp_path / "run", records())
     res = harness.cli("check", run, "-q", "--jobs", jobs)
     assert res.exit_code == 2 and "--jobs" in res.stderr
+
+
+def _tiny_runs(root: Path, n: int) -> Path:
+    for k in range(n):
+        json_run(root / f"r{k:04d}", records(3))
+    return root
+
+
+def test_many_tiny_runs_keep_little_memory_each(tmp_path: Path) -> None:
+    """`check` keeps a slim result per run: no scalar table, only a summary (15 KB a run before:
+    200,000 runs took gigabytes)."""
+    import gc
+    import tracemalloc
+
+    from logan.api import _analyze_spec
+    from logan.discover import discover
+
+    specs = discover([_tiny_runs(tmp_path, 20)]).runs
+    for spec in specs[:5]:  # imports and first-use caches
+        _analyze_spec(spec, None, keep_scalars=False)
+    corpus.tried("hostile/many", len(specs))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = [_analyze_spec(spec, None, keep_scalars=False) for spec in specs[5:]]
+        gc.collect()
+        per_run = (tracemalloc.get_traced_memory()[0] - before) / len(kept)
+    finally:
+        tracemalloc.stop()
+    assert all(o.results for o in kept)
+    # ~1.7 KB now (findings, sessions, a summary); 15 KB with a one-row table per run.
+    assert per_run < 4_000, f"{per_run:.0f} bytes kept per run"
+
+
+def test_progress_in_order_with_jobs(tmp_path: Path) -> None:
+    import logan.api
+
+    root = _tiny_runs(tmp_path, 7)
+    corpus.tried("hostile/many", 7)
+    ticks: list[tuple[int, int]] = []
+    parallel = logan.api.analyze(
+        root, jobs=2, progress=lambda i, n, _: ticks.append((i, n)), keep_scalars=False
+    )
+    assert ticks == [(i, 7) for i in range(1, 8)]
+    serial = logan.api.analyze(root, keep_scalars=False)
+    assert [r.run.path for r in parallel.results] == [r.run.path for r in serial.results]
