@@ -57,7 +57,7 @@ def slim(result: RunResult) -> RunResult:
     that memory does not grow with the number of runs beyond their findings."""
     run = result.run
     # Tag names repeat across thousands of runs: one string each, shared.
-    summary = RunSummary(last_step=run.last_step, tags=tuple(sys.intern(t) for t in run.tags()))
+    summary = RunSummary(last_step=run.last_step, tags=tuple(sys.intern(t) for t in run.tags))
     # Each session's config and the config text are for the checks and the per-run report (both
     # done by now): a slim run keeps neither.
     sessions = tuple(dataclasses.replace(s, config=None) for s in run.sessions)
@@ -303,4 +303,6 @@ def read_scalars(path: str | Path, tags: Iterable[str] | None = None) -> pd.Data
     table = load_run(path).scalars
     if tags is not None:
         table = table[table["tag"].isin(list(tags))].reset_index(drop=True)
+        # Only the tags asked for remain as categories (`table.tag.cat.categories`, groupby).
+        table["tag"] = table["tag"].cat.remove_unused_categories()
     return table

@@ -1,12 +1,13 @@
 """The `logan` command line: options -> library call -> reporter -> exit code. Nothing else.
 
-Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage error or nothing readable.
+Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage error, or a path given on the
+command line that does not exist or yields nothing readable (after the other runs are reported).
 """
 
 from __future__ import annotations
 
 import enum
-import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -14,11 +15,20 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from logan import __version__
+from logan.clihelp import PlainApp, choice, whole
 
 if TYPE_CHECKING:
-    from logan.model import Analysis
+    from rich.console import Console
 
-app = typer.Typer(
+    from logan.model import Analysis
+    from logan.report.formats import Reporter
+    from logan.settings import Settings
+
+# Piped output (CI logs, files) without COLUMNS: wide enough for long run paths, narrow enough
+# to read in a CI log.
+PIPED_WIDTH = 100
+
+app = PlainApp(
     add_completion=False,
     no_args_is_help=True,
     help="logan: find what went wrong with the learning rate and the loss of a training run.",
@@ -28,9 +38,21 @@ app = typer.Typer(
 
 
 class Format(str, enum.Enum):
+    """`--format`: each choice maps to one reporter class."""
+
     text = "text"
     markdown = "markdown"
     json = "json"
+
+    def to_reporter(self) -> Reporter:
+        from logan.report import formats
+
+        reporters: dict[Format, type[formats.Reporter]] = {
+            Format.text: formats.TextReporter,
+            Format.markdown: formats.MarkdownReporter,
+            Format.json: formats.JsonReporter,
+        }
+        return reporters[self]()
 
 
 class FailOn(str, enum.Enum):
@@ -91,18 +113,52 @@ def _main(
     """Analyse training logs (mmengine, mmcv, TensorBoard, HF Trainer, Lightning)."""
 
 
-def _codes(text: str | None) -> list[str]:
-    return [c.strip() for c in (text or "").split(",") if c.strip()]
+def _settings(
+    select: str | None = None,
+    ignore: str | None = None,
+    fail_on: FailOn | None = None,
+    threshold: list[str] | None = None,
+) -> Settings:
+    """The settings file with the flags over it; any mistake in either is a usage error."""
+    from logan.errors import LoganError
+    from logan.settings import resolve
+
+    try:
+        return resolve(select, ignore, fail_on.value if fail_on else None, threshold or ())
+    except LoganError as exc:
+        _fail(str(exc))
+
+
+def _image_base_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    if not url.startswith(("https://", "http://")) or any(c.isspace() or c in "<>" for c in url):
+        _fail(f"--image-base-url {url!r}: expected an http(s) URL such as https://host/reports/")
+    return url
+
+
+def _err_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, emoji=False)
+
+
+def _out_console() -> Console:
+    from rich.console import Console
+
+    # rich reads COLUMNS itself, and the terminal's width; a pipe gets PIPED_WIDTH.
+    columns = os.environ.get("COLUMNS", "")
+    piped = not sys.stdout.isatty() and not columns.isdigit()
+    return Console(highlight=False, width=PIPED_WIDTH if piped else None, emoji=False)
 
 
 def _analyze(
     paths: list[str],
-    select: list[str],
-    ignore: list[str],
+    settings: Settings,
+    *,
+    jobs: int,
     quiet: bool,
-    jobs: int = 1,
-    thresholds: dict[str, float] | None = None,
-    out: Path | None = None,
+    sink: Any = None,
     cache: bool = False,
     executor: str | None = None,
 ) -> Analysis:
@@ -110,32 +166,26 @@ def _analyze(
     from logan.api import analyze
     from logan.errors import LoganError
 
-    # rich honours NO_COLOR (a monochrome bar); the bar itself is for terminals only.
-    show = not quiet and sys.stderr.isatty()
     kwargs: dict[str, Any] = dict(
-        select=select, ignore=ignore, jobs=jobs, thresholds=thresholds, keep_scalars=False
+        select=settings.select,
+        ignore=settings.ignore,
+        jobs=jobs,
+        thresholds=settings.thresholds,
+        keep_scalars=False,
+        sink=sink,
     )
     if cache:
         from logan.cache import Cache
 
         kwargs["cache"] = Cache.default()
-    if out is not None:
-        # Each run's report is written as soon as it is analysed (by the worker with --jobs).
-        from logan.report.files import RunFolders, folder_names
-
-        def folders(runs: list[str]) -> RunFolders:
-            sink = RunFolders(out, tuple(folder_names(runs)))
-            _FOLDERS.update(zip(runs, sink.names, strict=True))
-            return sink
-
-        kwargs["sink"] = folders
     try:
         if executor is not None:
             from logan.cluster import executor_for
 
             with executor_for(executor) as pool:
                 return analyze(paths, executor=pool, **kwargs)
-        if not show:
+        # rich honours NO_COLOR (a monochrome bar); the bar itself is for terminals only.
+        if quiet or not sys.stderr.isatty():
             return analyze([str(p) for p in paths], **kwargs)
         from rich.progress import Progress
 
@@ -154,67 +204,72 @@ def _analyze(
         _fail(str(exc))
 
 
-# Run path -> its report folder under --out, as the sink named them.
-_FOLDERS: dict[str, str] = {}
-
-
-def _err_console():  # type: ignore[no-untyped-def]
-    from rich.console import Console
-
-    return Console(stderr=True, emoji=False)
-
-
-def _out_console():  # type: ignore[no-untyped-def]
-    from rich.console import Console
-
-    # Piped output (CI logs, files) is not folded to 80 columns.
-    width = None if sys.stdout.isatty() else 200
-    return Console(highlight=False, soft_wrap=True, width=width, emoji=False)
-
-
-def _exit_code(analysis: Analysis, fail_on: str) -> int:
+def _exit_code(findings: Any, fail_on: str) -> int:
     from logan.model import Severity
 
     if fail_on == "never":
         return 0
     threshold = Severity(fail_on).rank
-    return 1 if any(f.severity.rank >= threshold for f in analysis.findings) else 0
+    return 1 if any(f.severity.rank >= threshold for f in findings) else 0
+
+
+def _empty_arguments(paths: list[str], analysis: Analysis) -> list[str]:
+    """Arguments under which no run was read: a typo in a CI job must not stay green."""
+    from logan.report.common import is_under
+
+    runs = [r.run.path for r in analysis.results]
+    return [p for p in map(str, paths) if not any(is_under(run, p) for run in runs)]
+
+
+PATHS_HELP = "Work dirs, run folders, log files or s3:// gs:// URLs."
+OUT_HELP = "Write a report folder per run and an index (index.html, index.md) here."
+IMAGE_URL_HELP = (
+    "Where the PNGs will be hosted (CI artifacts, a bucket, a wiki): report.md then shows them "
+    "from URL instead of asking you to attach them."
+)
+FAIL_ON_HELP = "Lowest severity that makes the exit code 1 [default: error, or the settings']."
 
 
 @app.command()
 def check(
-    paths: Annotated[
-        list[str], typer.Argument(help="Work dirs, run folders, log files or s3:// gs:// URLs.")
-    ],
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
-    out: Annotated[
-        str | None,
-        typer.Option("--out", "-o", help="Write a report folder per run and an index here."),
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help=PATHS_HELP)],
+    fmt: Annotated[
+        Format,
+        typer.Option("--format", "-f", parser=choice(Format), metavar="text|markdown|json",
+                     help="Output format."),
+    ] = Format.text,  # fmt: skip
+    out: Annotated[str | None, typer.Option("--out", "-o", metavar="DIR", help=OUT_HELP)] = None,
+    image_base_url: Annotated[
+        str | None, typer.Option("--image-base-url", metavar="URL", help=IMAGE_URL_HELP)
     ] = None,
     fail_on: Annotated[
         FailOn | None,
-        typer.Option(
-            "--fail-on", help="Lowest severity that makes the exit code 1 [default: error]."
-        ),
-    ] = None,
+        typer.Option("--fail-on", parser=choice(FailOn), metavar="error|warning|info|never",
+                     help=FAIL_ON_HELP),
+    ] = None,  # fmt: skip
     select: Annotated[
         str | None,
-        typer.Option(
-            "--select", help="Only these rule codes or prefixes, comma-separated (LR,LS001)."
-        ),
-    ] = None,
+        typer.Option("--select", metavar="CODE[,CODE]",
+                     help="Only these rule codes or prefixes, comma-separated (LR,LS001)."),
+    ] = None,  # fmt: skip
     ignore: Annotated[
-        str | None, typer.Option("--ignore", help="Skip these rule codes or prefixes.")
+        str | None,
+        typer.Option("--ignore", metavar="CODE[,CODE]", help="Skip these rule codes or prefixes."),
     ] = None,
     threshold: Annotated[
         list[str] | None,
-        typer.Option("--threshold", help="Override a rule constant: CODE.NAME=VALUE (repeatable)."),
-    ] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyse runs in N processes.")] = 1,
+        typer.Option("--threshold", metavar="CODE.NAME=VALUE",
+                     help="Override a rule constant, e.g. LS002.SPIKE_Z=6 (repeatable)."),
+    ] = None,  # fmt: skip
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", parser=whole, metavar="N",
+                          help="Analyse runs in N processes.")
+    ] = 1,  # fmt: skip
     executor: Annotated[
         str | None,
-        typer.Option("--executor", help="Analyse runs on a Dask cluster: dask://HOST:PORT."),
-    ] = None,
+        typer.Option("--executor", metavar="URL",
+                     help="Analyse runs on a Dask cluster: dask://HOST:PORT."),
+    ] = None,  # fmt: skip
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     no_cache: Annotated[
         bool,
@@ -229,40 +284,30 @@ def check(
     """
     from logan.errors import LoganError
     from logan.remote import out_folder, upload
-    from logan.settings import find_settings
 
-    try:
-        settings = find_settings()
-    except Exception as exc:  # noqa: BLE001 - a bad settings file is a usage error
-        _fail(str(exc))
-    chosen_fail_on = fail_on.value if fail_on else (settings.fail_on or "error")
-    if chosen_fail_on not in {f.value for f in FailOn}:
-        _fail(f"{settings.source}: fail-on must be one of error, warning, info, never")
-    limits = dict(settings.thresholds)
-    for item in threshold or []:
-        key, sep, value = item.partition("=")
+    settings = _settings(select, ignore, fail_on, threshold)
+    reporter = fmt.to_reporter()
+    tree = None
+    out_dir = None
+    if out is not None:
+        from logan.report.files import ReportTree
+
         try:
-            limits[key.strip()] = float(value)
-        except ValueError:
-            _fail(f"--threshold {item!r}: expected CODE.NAME=NUMBER, e.g. LS002.SPIKE_Z=6")
-        if not sep:
-            _fail(f"--threshold {item!r}: expected CODE.NAME=NUMBER, e.g. LS002.SPIKE_Z=6")
+            out_dir = out_folder(out)  # a temporary folder for a URL, uploaded at the end
+        except LoganError as exc:
+            _fail(str(exc))
+        _out_ready(out_dir)
+        tree = ReportTree(out_dir, tuple(map(str, paths)), _image_base_url(image_base_url))
+    elif image_base_url is not None:
+        _fail("--image-base-url needs --out DIR (the reports whose images it hosts)")
     if jobs < 1:
         _fail(f"--jobs {jobs}: give the number of processes, 1 or more")
-    try:
-        out_dir = out_folder(out) if out is not None else None  # a temporary one for a URL
-    except LoganError as exc:
-        _fail(str(exc))
-    if out_dir is not None:
-        _out_ready(out_dir)
     analysis = _analyze(
         paths,
-        _codes(select) or settings.select,
-        _codes(ignore) or settings.ignore,
-        quiet,
-        jobs,
-        limits,
-        out_dir,
+        settings,
+        jobs=jobs,
+        quiet=quiet,
+        sink=tree.sink if tree else None,
         cache=not no_cache,
         executor=executor,
     )
@@ -275,70 +320,104 @@ def check(
             f"no training runs found under {', '.join(map(str, paths))}; "
             "give a mmengine work_dir, an HF output dir, a Lightning version folder or log files"
         )
+    written = tree.write_index(analysis) if tree is not None else {}
     if out is not None and out_dir is not None:
-        from logan.report.files import slug, write_index
-
-        write_index(analysis, out_dir, [slug(r.run.path) for r in analysis.results])
         try:
             upload(out_dir, out)
         except LoganError as exc:
             _fail(str(exc))
-    if fmt is Format.json:
-        from logan.report.serialize import analysis_dict
-
-        typer.echo(json.dumps(analysis_dict(analysis), indent=2, allow_nan=False))
-    elif fmt is Format.markdown:
-        from logan.report.markdown import run_markdown
-        from logan.textsafe import visible_block
-
-        typer.echo(visible_block("\n\n".join(run_markdown(r) for r in analysis.results)))
-    else:
-        from logan.report.text import render
-
-        render(analysis, _out_console())
+        written = {k: _shown_out(v, out_dir, out) for k, v in written.items()}
+    reporter.render(analysis, _out_console())
     for p in analysis.problems:
         _say(f"logan: {p.path}: {p.message}", err=True)
-    raise typer.Exit(_exit_code(analysis, chosen_fail_on))
+    if written:
+        line = f"wrote {written['html']} ({len(analysis.results)} run report(s) in {out})"
+        if reporter.machine:  # stdout is for the program reading it; the text already counted
+            from logan.report.common import summary
+
+            _say(f"logan: {line}; {summary(analysis)}", err=True)
+        else:
+            _say(line)
+    empty = _empty_arguments(paths, analysis)
+    if empty:
+        # Said once per argument: a problem line may already name it ("no such file ...").
+        named = {p.path for p in analysis.problems}
+        unnamed = [p for p in empty if p not in named]
+        if unnamed:
+            _say(f"logan: nothing readable under {', '.join(unnamed)}", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(_exit_code(analysis.findings, settings.fail_on or "error"))
+
+
+def _shown_out(path: object, folder: Path, out: str) -> str:
+    """A file written into `folder`, named where it ends up: under the --out URL."""
+    text = str(path)
+    return text.replace(str(folder), out.rstrip("/"), 1) if folder != Path(out) else text
 
 
 @app.command()
 def report(
-    run: Annotated[str, typer.Argument(help="One run: a work_dir, run folder, log file or URL.")],
-    out: Annotated[str, typer.Option("--out", "-o", help="Folder (or URL) for the report files.")],
-    fail_on: Annotated[FailOn, typer.Option("--fail-on")] = FailOn.never,
+    run: Annotated[
+        str, typer.Argument(metavar="RUN", help="One run: a work_dir, run folder, log file or URL.")
+    ],
+    out: Annotated[
+        str, typer.Option("--out", "-o", metavar="DIR", help="Folder or URL for the report files.")
+    ],
+    image_base_url: Annotated[
+        str | None, typer.Option("--image-base-url", metavar="URL", help=IMAGE_URL_HELP)
+    ] = None,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option("--fail-on", parser=choice(FailOn), metavar="error|warning|info|never",
+                     help=FAIL_ON_HELP),
+    ] = None,  # fmt: skip
 ) -> None:
     """Write report.md, report.html, report.json and PNG plots for one run into --out.
 
     Example: logan report work_dirs/my_run -o my_run_report/
     """
     from logan.api import analyze_run, load_run
+    from logan.checks import overridden, selected
     from logan.errors import LoganError
-    from logan.model import Analysis
     from logan.remote import out_folder, upload
+    from logan.report.common import found, run_names
     from logan.report.files import RUN_FILES, write_run
 
+    settings = _settings(fail_on=fail_on)
+    base_url = _image_base_url(image_base_url)
     try:
-        folder = out_folder(out)
+        folder = out_folder(out)  # a temporary folder for a URL, uploaded below
     except LoganError as exc:
         _fail(str(exc))
     _out_ready(folder, RUN_FILES)
     try:
-        result = analyze_run(load_run(run))
-        written = write_run(result, folder)
+        loaded = load_run(run)
+        with overridden(settings.thresholds):
+            result = analyze_run(loaded, selected(settings.select, settings.ignore))
+    except LoganError as exc:
+        _fail(str(exc))
+    (name,) = run_names([result.run.path], [str(run)])
+    written = write_run(result, folder, name=name, image_base_url=base_url)
+    try:
         upload(folder, out)
     except LoganError as exc:
         _fail(str(exc))
-    for name in ("markdown", "html", "json"):
-        if name in written:
-            shown = str(written[name])  # for an --out URL, where the file was uploaded
-            _say(shown.replace(str(folder), out.rstrip("/"), 1) if folder != Path(out) else shown)
-    raise typer.Exit(_exit_code(Analysis([result], []), fail_on.value))
+    for key in ("markdown", "html", "json"):
+        _say(_shown_out(written[key], folder, out))
+    pngs = [p.name for k, p in written.items() if k not in ("markdown", "html", "json")]
+    attach = f"; attach {', '.join(pngs)} with report.md" if pngs and not base_url else ""
+    _say(f"wrote the report of {name} to {out}{attach}; {found(result)}")
+    raise typer.Exit(_exit_code(result.findings, settings.fail_on or "error"))
 
 
 @app.command()
 def compare(
-    runs: Annotated[list[Path], typer.Argument(help="Two or more runs to overlay.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for compare.md/.html/PNGs.")],
+    runs: Annotated[
+        list[Path], typer.Argument(metavar="RUN...", help="Two or more runs to overlay.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="Folder for compare.md/.html/PNGs.")
+    ],
 ) -> None:
     """Overlay the LR and loss of several runs (a buggy run and its fix), with their findings.
 
@@ -362,10 +441,11 @@ def compare(
 @app.command()
 def rules(
     code: Annotated[
-        str | None, typer.Argument(help="A rule code for its full documentation.")
+        str | None,
+        typer.Argument(metavar="CODE", help="A rule code, prefix (LR) or name (lr-plateau)."),
     ] = None,
 ) -> None:
-    """List the rules, or print one rule's documentation.
+    """List the rules, or print one rule's documentation (several for a prefix: LR).
 
     Example: logan rules LR001
     """
@@ -375,22 +455,30 @@ def rules(
         from logan.checks import registry
 
         reg = registry()
-    if code:
-        rule = reg.get(code.upper())
-        if rule is None:
-            _fail(f"unknown rule {code!r}; `logan rules` lists them")
-        typer.echo(f"{rule.code} {rule.name} ({rule.severity.value})\n")
-        typer.echo(rule.doc)
-        from logan.checks import thresholds
-
-        limits = thresholds(rule.code)
-        if limits:
-            typer.echo("\nThresholds (override with --threshold or [tool.logan.thresholds]):")
-            for name, value in limits.items():
-                typer.echo(f"  {rule.code}.{name} = {value:g}")
+    if not code:
+        for r in reg.values():
+            typer.echo(f"{r.code}  {r.name:<20} {r.severity.value:<8} {r.summary}")
         return
-    for r in reg.values():
-        typer.echo(f"{r.code}  {r.name:<20} {r.severity.value:<8} {r.summary}")
+    key = code.strip().upper()
+    rule = reg.get(key) or next((r for r in reg.values() if r.name == code.strip().lower()), None)
+    if rule is None:
+        matching = [r for c, r in reg.items() if c.startswith(key)]
+        if not matching:
+            prefixes = ", ".join(sorted({c[:2] for c in reg}))
+            _fail(f"unknown rule {code!r}; known: {', '.join(reg)} (or a prefix: {prefixes})")
+        for r in matching:
+            typer.echo(f"{r.code}  {r.name:<20} {r.severity.value:<8} {r.summary}")
+        typer.echo(f"\n`logan rules {matching[0].code}` prints one rule's documentation.")
+        return
+    typer.echo(f"{rule.code} {rule.name} ({rule.severity.value})\n")
+    typer.echo(rule.doc)
+    from logan.checks import thresholds
+
+    limits = thresholds(rule.code)
+    if limits:
+        typer.echo("\nThresholds (override with --threshold or [tool.logan.thresholds]):")
+        for name, value in limits.items():
+            typer.echo(f"  {rule.code}.{name} = {value:g}")
 
 
 @app.command()
@@ -463,14 +551,23 @@ def schedule(
 
 @app.command()
 def export(
-    run: Annotated[str, typer.Argument(help="One run: a work_dir, run folder, log file or URL.")],
-    to: Annotated[ExportFormat, typer.Option("--to", help="Output format.")] = ExportFormat.csv,
+    run: Annotated[
+        str, typer.Argument(metavar="RUN", help="One run: a work_dir, run folder, log file or URL.")
+    ],
+    to: Annotated[
+        ExportFormat,
+        typer.Option("--to", parser=choice(ExportFormat), metavar="csv|parquet|json",
+                     help="Output format."),
+    ] = ExportFormat.csv,  # fmt: skip
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Output file (default: stdout for csv/json)."),
-    ] = None,
+        typer.Option("--out", "-o", metavar="FILE",
+                     help="Output file (default: stdout for csv/json)."),
+    ] = None,  # fmt: skip
 ) -> None:
     """Write the run's tidy scalar table (step, epoch, tag, value, session, wall_time).
+
+    Every number is written exactly (it reads back to the same value) in csv and json.
 
     Example: logan export work_dirs/my_run --to parquet -o my_run.parquet
     """
@@ -488,17 +585,19 @@ def export(
             table.to_parquet(out, index=False)
         except ImportError:
             _fail("parquet needs pyarrow: pip install pyarrow (or use --to csv)")
-    else:
-        if to is ExportFormat.json:
-            text = table.to_json(orient="records", lines=True)
-        else:
-            text = table.to_csv(index=False)
-        if out:
-            out.write_text(text)
-        else:  # the data as it is, but a terminal is shown control characters, not given them
-            from logan.textsafe import visible_block
+        return
+    if to is ExportFormat.json:
+        from logan.report.serialize import scalars_json_lines
 
-            typer.echo(visible_block(text) if sys.stdout.isatty() else text, nl=False)
+        text = scalars_json_lines(table)
+    else:
+        text = table.to_csv(index=False)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    else:  # the data as it is, but a terminal is shown control characters, not given them
+        from logan.textsafe import visible_block
+
+        typer.echo(visible_block(text) if sys.stdout.isatty() else text, nl=False)
 
 
 def main() -> None:

@@ -229,10 +229,19 @@ class Run:
             self._memo["rows_by_tag"] = found
         return found
 
+    @property
     def tags(self) -> list[str]:
+        """The tags this run logged, sorted (only those with rows, whatever the categories)."""
         if self.summary is not None:
             return list(self.summary.tags)
         return sorted(self.scalars["tag"].unique().tolist())
+
+    def __repr__(self) -> str:
+        # One line: the default repr would print the whole table and config.
+        return (
+            f"Run(path={self.path!r}, producer={self.producer!r}, rows={len(self.scalars)}, "
+            f"tags={len(self.tags)}, last_step={self.last_step}, sessions={len(self.sessions)})"
+        )
 
 
 @dataclass(frozen=True)
@@ -331,6 +340,10 @@ class RunResult:
     # Checks that failed on this run (a bug in logan, not in the run): reported as problems.
     errors: list[str] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        codes = [f.code for f in self.findings]
+        return f"RunResult(path={self.run.path!r}, findings={codes})"
+
 
 @dataclass(frozen=True)
 class NotAnalysed:
@@ -361,3 +374,9 @@ class Analysis:
     def worst(self) -> Severity | None:
         ranked = sorted(self.findings, key=lambda f: f.severity.rank, reverse=True)
         return ranked[0].severity if ranked else None
+
+    def __repr__(self) -> str:
+        return (
+            f"Analysis(runs={len(self.results)}, findings={len(self.findings)}, "
+            f"problems={len(self.problems)})"
+        )

@@ -222,9 +222,9 @@ def test_out_reports_of_unchanged_runs_are_not_drawn_again(runs, tmp_path, monke
 
     real = files.write_run
 
-    def counting(result, folder):  # type: ignore[no-untyped-def]
+    def counting(result, folder, **kwargs):  # type: ignore[no-untyped-def]
         drawn.append(folder.name)
-        return real(result, folder)
+        return real(result, folder, **kwargs)
 
     monkeypatch.setattr(files, "write_run", counting)
     runner = CliRunner()

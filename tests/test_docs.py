@@ -35,6 +35,18 @@ def test_help_block_is_what_logan_prints():
     assert block.strip() == res.stdout.strip()
 
 
+def test_sample_output_is_what_logan_prints(monkeypatch):
+    """The README's `logan check` example, run on the bundled samples, as a pipe prints it."""
+    block = README.split("<!-- output: kept honest by tests/test_docs.py -->", 1)[1]
+    block = block.split("```console\n", 1)[1].split("```", 1)[0]
+    command, _, shown = block.partition("\n")
+    args = command.removeprefix("$ logan ").split()
+    monkeypatch.chdir(REPO)
+    res = CliRunner().invoke(app, args, env={"COLUMNS": None}, prog_name="logan")
+    assert res.exit_code == 1  # the README says the samples show faults
+    assert shown.rstrip("\n") == res.stdout.rstrip("\n")
+
+
 def test_ci_runs_the_readme_test_command():
     commands = re.findall(r"```bash\n(.+?)\n```", README, re.S)
     assert len(commands) >= 2

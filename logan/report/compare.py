@@ -16,17 +16,17 @@ from logan.report.files import write_file, write_png
 
 def overlay_figure(results: list[RunResult], tag: str, ylabel: str) -> Figure | None:
     """One line per run for `tag` (the loss smoothed with a rolling median)."""
-    fig = plots._figure()
+    fig = plots.new_figure()
     ax = fig.add_subplot()
     drawn = 0
     for r in results:
         s = r.run.series(tag)
-        s = plots._finite(s)
+        s = plots.finite(s)
         if s.empty:
             continue
         if tag != "lr" and len(s) >= 5:
             s = plots.smooth(s)
-        ax.plot(s.index, s.to_numpy(), lw=1.5, label=plots.plain(plots._short(r.run.path, 50)))
+        ax.plot(s.index, s.to_numpy(), lw=1.5, label=plots.plain(plots.shorten(r.run.path, 50)))
         drawn += 1
     if not drawn:
         return None
@@ -39,8 +39,8 @@ def overlay_figure(results: list[RunResult], tag: str, ylabel: str) -> Figure | 
     if scale != "linear":
         ax.set_yscale(scale)
     else:
-        ax.yaxis.set_major_formatter(FuncFormatter(plots._tick))
-    plots._legend(fig, [ax])
+        ax.yaxis.set_major_formatter(FuncFormatter(plots.tick_label))
+    plots.legend_below(fig, [ax])
     return fig
 
 
@@ -49,7 +49,8 @@ def write_compare(results: list[RunResult], out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     images: dict[str, Path] = {}
     for tag, label in (("lr", "learning rate"), ("loss", "loss (rolling median)")):
-        fig = overlay_figure(results, tag, label)
+        with np.errstate(over="ignore", invalid="ignore"):  # axes near 1e308: see files.py
+            fig = overlay_figure(results, tag, label)
         if fig is not None:
             images[tag] = out / f"{tag}_compare.png"
             write_png(fig, images[tag])
@@ -80,7 +81,7 @@ def write_compare(results: list[RunResult], out: Path) -> dict[str, Path]:
         body += [f'<td class="{have.get(c, "")}">{html.esc(have.get(c, ""))}</td>' for c in codes]
         body.append("</tr>")
     body.append("</table>")
-    body += [html._image(p, name) for name, p in images.items()]
+    body += [html.image(p, name) for name, p in images.items()]
     for k, r in enumerate(results):
         body.append(html.run_body(r, {}, level=2, anchor_prefix=f"run{k}-"))
     write_file(out / "compare.html", html.page("logan compare", "\n".join(body)))

@@ -14,7 +14,17 @@ from typing import Any
 
 from logan import __version__
 from logan.model import Analysis, Finding, RunResult, Severity
-from logan.report.markdown import PLOT_TITLES, expected_text, where, worst, worst_first
+from logan.report.common import (
+    NO_TRAINING,
+    OK,
+    PLOT_TITLES,
+    expected_text,
+    number,
+    status,
+    summary,
+    where,
+    worst_first,
+)
 
 CSS = """
 :root{color-scheme:light}
@@ -30,6 +40,7 @@ table.findings td:nth-child(-n+3){white-space:nowrap}
 .badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;
 color:#fff} .badge.error{background:#b42318} .badge.warning{background:#b54708}
 .badge.info{background:#175cd3} .badge.ok{background:#067647}
+.badge.none{background:#667085}
 pre{background:#f6f8fa;border:1px solid #d0d7de;padding:8px;overflow:auto;font-size:12px}
 code{background:#eff1f3;border-radius:4px;padding:0 3px;font-size:90%}
 .add{color:#067647} .del{color:#b42318} .hunk{color:#6639ba}
@@ -55,20 +66,24 @@ def prose(text: object) -> str:
 
 
 def _num(x: Any) -> str:
-    if isinstance(x, bool):
-        return str(x).lower()
-    if isinstance(x, float):
-        return f"{x:.6g}"
     if isinstance(x, dict):
         return "; ".join(f"{k}: {_num(v)}" for k, v in x.items())
     if isinstance(x, (list, tuple)):
         return ", ".join(_num(v) for v in x)
-    return str(x)
+    return number(x)
 
 
 def _badge(sev: Severity | None) -> str:
-    name = sev.value if sev else "ok"
+    name = sev.value if sev else OK
     return f'<span class="badge {name}">{name}</span>'
+
+
+def _status_badge(result: RunResult) -> str:
+    """The same word the text and Markdown reports use: a severity, 'ok' or 'no training
+    scalars' (grey: nothing was checked, so it is not green)."""
+    word = status(result)
+    css = "none" if word == NO_TRAINING else word
+    return f'<span class="badge {css}">{esc(word)}</span>'
 
 
 def _diff(text: str) -> str:
@@ -84,7 +99,8 @@ def _diff(text: str) -> str:
     return "<pre>" + "\n".join(lines) + "</pre>"
 
 
-def _image(path: Path, alt: str, png: bytes | None = None) -> str:
+def image(path: Path, alt: str, png: bytes | None = None) -> str:
+    """A PNG embedded as a data URI, with its caption (`png`: its bytes, when just written)."""
     data = base64.b64encode(path.read_bytes() if png is None else png).decode("ascii")
     title = PLOT_TITLES.get(alt, alt)
     return (
@@ -146,6 +162,7 @@ def run_body(
     level: int = 1,
     anchor_prefix: str = "",
     pngs: dict[str, bytes] | None = None,
+    name: str | None = None,
 ) -> str:
     """The HTML body of one run's report (also used by compare, one heading level down, with an
     anchor prefix per run so that links stay unique on one page). `pngs` holds the bytes of
@@ -160,7 +177,7 @@ def run_body(
         else "not found"
     )
     rows: list[tuple[str, object]] = [
-        ("run", run.path),
+        ("run", name or run.path),
         ("producer", run.producer),
         ("steps", run.last_step if run.last_step is not None else "none"),
         ("epochs", epochs),
@@ -173,7 +190,7 @@ def run_body(
         rows.append(("skipped input", f"{len(run.skipped)} record(s)"))
     h = f"h{level}"
     parts = [
-        f"<{h}>logan report: {esc(run.path)} {_badge(worst(result))}</{h}>",
+        f"<{h}>logan report: {esc(name or run.path)} {_status_badge(result)}</{h}>",
         '<table class="meta">',
     ]
     parts += [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows]
@@ -182,7 +199,8 @@ def run_body(
         parts.append('<p class="muted">No training scalars were found in this run.</p>')
     anchors = [f"{anchor_prefix}{f.code}-{i}" for i, f in enumerate(result.findings)]
     if not result.findings:
-        parts.append(f"<p>{_badge(None)} No findings.</p>")
+        if run.last_step is not None:  # with no training scalars, "ok" would say too much
+            parts.append(f"<p>{_badge(None)} No findings.</p>")
     else:
         parts.append(
             '<h2>Findings</h2><table class="findings"><tr><th>code</th><th>severity</th>'
@@ -199,7 +217,7 @@ def run_body(
             parts += _finding(f, a)
     if images:
         parts.append("<h2>Plots</h2>")
-        parts += [_image(p, name, (pngs or {}).get(name)) for name, p in images.items()]
+        parts += [image(p, key, (pngs or {}).get(key)) for key, p in images.items()]
     return "\n".join(parts)
 
 
@@ -216,28 +234,35 @@ def page(title: str, body: str) -> str:
 
 
 def run_html(
-    result: RunResult, images: dict[str, Path], pngs: dict[str, bytes] | None = None
+    result: RunResult,
+    images: dict[str, Path],
+    pngs: dict[str, bytes] | None = None,
+    name: str | None = None,
 ) -> str:
-    return page(f"logan: {result.run.path}", run_body(result, images, pngs=pngs))
+    return page(f"logan: {name or result.run.path}", run_body(result, images, pngs=pngs, name=name))
 
 
-def index_html(analysis: Analysis, links: dict[int, str], order: list[int] | None = None) -> str:
+def index_html(
+    analysis: Analysis,
+    links: dict[int, str],
+    order: list[int] | None = None,
+    names: dict[int, str] | None = None,
+) -> str:
     """Every run, worst first, each linking its report.html."""
     rows = []
     for i in order if order is not None else worst_first(analysis):
         r = analysis.results[i]
         codes = ", ".join(f.code for f in r.findings) or "none"
-        name = f'<a href="{esc(links[i])}">{esc(r.run.path)}</a>' if i in links else esc(r.run.path)
+        label = esc((names or {}).get(i, r.run.path))
+        name = f'<a href="{esc(links[i])}">{label}</a>' if i in links else label
         rows.append(
             f"<tr><td>{name}</td><td>{esc(r.run.producer)}</td><td>{r.run.last_step or 0}</td>"
-            f"<td>{_badge(worst(r))}</td><td>{esc(codes)}</td></tr>"
+            f"<td>{_status_badge(r)}</td><td>{esc(codes)}</td></tr>"
         )
-    n = len(analysis.results)
-    bad = sum(1 for r in analysis.results if r.findings)
     body = [
         "<h1>logan: runs</h1>",
-        f"<p>{n} run(s), {bad} with findings.</p>",
-        "<table><tr><th>run</th><th>producer</th><th>steps</th><th>worst</th><th>findings</th>"
+        f"<p>{esc(summary(analysis))}.</p>",
+        "<table><tr><th>run</th><th>producer</th><th>steps</th><th>status</th><th>findings</th>"
         "</tr>",
         *rows,
         "</table>",

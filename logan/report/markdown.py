@@ -1,5 +1,7 @@
-"""Markdown reports people paste into a GitHub issue: header, findings table, each finding with its
-evidence, cause, hint and fix, and the plots as relative PNG links; an index for many runs.
+"""Markdown reports people paste into a GitHub issue as they are: a key/value header, the findings
+table, each finding with its cause, hint and fix (long evidence folded into `<details>`), and the
+plots either as images under `image_base_url` (CI artifacts, a bucket, a wiki) or as a note
+naming the PNGs to attach, never as a link that breaks once pasted; an index for many runs.
 
 Everything that comes from logs or paths is escaped (no HTML tag, no link, no autolink can come out
 of a run name), and a report longer than GitHub's limit is trimmed, saying so.
@@ -8,17 +10,30 @@ of a run name), and a report longer than GitHub's limit is trimmed, saying so.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from logan import __version__
 from logan.model import Analysis, Finding, RunResult, Severity
+from logan.report.common import (
+    EPOCHS_UNKNOWN,
+    PLOT_TITLES,
+    counts,
+    epochs,
+    expected_text,
+    number,
+    status,
+    summary,
+    where,
+    worst,
+    worst_first,
+)
 
 # GitHub rejects issue bodies over 65,536 characters; keep a margin for the user's own words.
 GITHUB_LIMIT = 60_000
 # Evidence tables longer than this go into a <details> block.
 DETAILS_ROWS = 6
-# Sources listed in the header before the rest go into a <details> block.
+# Sources listed in the header; a longer list is given in full in a <details> block below it.
 SHOWN_SOURCES = 5
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 # GitHub turns `http://`, `www.` and `a@b.c` into links even in plain text; an entity for the
@@ -28,11 +43,6 @@ _AUTOLINK = (
     (re.compile(r"@"), "&#64;"),
     (re.compile(r"(?i)\bw(?=ww\.)"), lambda m: f"&#{ord(m.group(0))};"),
 )
-PLOT_TITLES = {
-    "lr": "Learning rate",
-    "loss": "Loss",
-    "scalars": "Other scalars",
-}
 
 
 def esc(text: object) -> str:
@@ -71,72 +81,33 @@ def fence(text: str, lang: str = "") -> str:
     return f"{ticks}{lang}\n{text.rstrip()}\n{ticks}"
 
 
-def _num(x: Any) -> str:
-    if isinstance(x, bool):
-        return str(x).lower()
-    if isinstance(x, float):
-        return f"{x:.6g}"
-    return str(x)
-
-
 def _details(summary: str, body: list[str]) -> list[str]:
     return [f"<details><summary>{summary}</summary>", "", *body, "", "</details>", ""]
 
 
-def where(f: Finding) -> str:
-    """'steps 41-160 (from epoch 1)' for a finding, '' when it has no step."""
-    if f.step is None:
-        return ""
-    if f.end_step is None or f.end_step == f.step:
-        text = f"step {f.step}"
-    else:
-        text = f"steps {f.step}-{f.end_step}"
-    if f.epoch is not None:
-        text += f" (from epoch {f.epoch:g})"
-    return text
-
-
-def worst(result: RunResult) -> Severity | None:
-    return max(result.findings, key=lambda f: f.severity.rank).severity if result.findings else None
-
-
-def expected_text(result: RunResult) -> str:
-    """What the checks compared the logged LR with, in words."""
-    exp = result.expected
-    if exp is None:
-        return "none (no LR logged)" if "lr" not in result.run.tags() else "none"
-    if exp.source == "config":
-        return "the config, simulated (it reproduces the logged LR)"
-    match = exp.match
-    tail = "; the config's simulation does not match the log" if match else ""
-    return (
-        f"a cosine from the logged peak at step {exp.peak_step} to {exp.floor:g}, inferred from "
-        f"the log (the logged LR looks {exp.shape}){tail}"
-    )
-
-
-def _header(result: RunResult) -> list[str]:
+def _header(result: RunResult, name: str) -> list[str]:
+    """A key/value table (a header row of its own, so the run is not shown as a bold header)."""
     run = result.run
-    epochs = "unknown"
+    epochs = "unknown (not stated by the logs or config)"
     if run.max_epochs:
         epochs = f"{run.max_epochs}"
-    if run.epoch_length:
-        epochs += f" x {run.epoch_length} iterations"
+        if run.epoch_length:
+            epochs += f" x {run.epoch_length} iterations"
     config = (
         f"found: {esc(run.config_path.replace(chr(92), '/').rsplit('/', 1)[-1])}"
         if run.config_path
         else "not found"
     )
-    counts = _counts(result.findings)
     sources = [esc(s) for s in run.sources]
     shown = ", ".join(sources[:SHOWN_SOURCES]) or "none"
     if len(sources) > SHOWN_SOURCES:
         shown += f" and {len(sources) - SHOWN_SOURCES} more"
     lines = [
-        f"# logan report: {esc(run.path)}",
+        f"# logan report: {esc(name)}",
         "",
-        f"| run | {esc(run.path)} |",
+        "| field | value |",
         "|---|---|",
+        f"| run | {esc(name)} |",
         f"| producer | {esc(run.producer)} |",
         f"| steps | {run.last_step if run.last_step is not None else 'none'} |",
         f"| epochs | {epochs} |",
@@ -147,29 +118,18 @@ def _header(result: RunResult) -> list[str]:
     ]
     if run.skipped:
         lines.append(f"| skipped input | {len(run.skipped)} record(s) |")
-    lines += [f"| findings | {counts} |", ""]
+    lines += [f"| findings | {counts(result.findings)} |", ""]
+    if len(sources) > SHOWN_SOURCES:
+        lines += _details(f"Sources ({len(sources)})", [f"- {s}" for s in sources])
     return lines
-
-
-def _counts(findings: Iterable[Finding]) -> str:
-    """'2 errors, 1 warning' (or 'none')."""
-    found = list(findings)
-    if not found:
-        return "none"
-    parts = []
-    for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO):
-        n = sum(f.severity is sev for f in found)
-        if n:
-            parts.append(f"{n} {sev.value}{'s' if n > 1 else ''}")
-    return ", ".join(parts)
 
 
 def _cell(value: Any) -> str:
     if isinstance(value, dict):
-        return "; ".join(f"{esc(k)}: {esc(_num(v))}" for k, v in value.items())
+        return "; ".join(f"{esc(k)}: {esc(number(v))}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        return ", ".join(esc(_num(v)) for v in value)
-    return esc(_num(value))
+        return ", ".join(esc(number(v)) for v in value)
+    return esc(number(value))
 
 
 def _evidence(f: Finding) -> list[str]:
@@ -215,7 +175,7 @@ def _finding_section(f: Finding, with_evidence: bool = True) -> list[str]:
     if with_evidence:
         lines += _evidence(f)
     elif f.evidence:
-        lines += ["*Evidence left out to fit GitHub's size limit; see report.json.*", ""]
+        lines += ["*Evidence left out to fit GitHub's size limit; see report.html.*", ""]
     return lines
 
 
@@ -230,28 +190,50 @@ def _table(findings: list[Finding]) -> list[str]:
     return [*lines, ""]
 
 
-def _plots(plots: dict[str, str] | None) -> list[str]:
+def image_url(base: str, name: str) -> str:
+    """`name` (a file, or folder/file) under a base URL, each part percent-encoded."""
+    return base.rstrip("/") + "/" + "/".join(quote(p) for p in name.split("/"))
+
+
+def _plots(plots: dict[str, str] | None, image_base_url: str | None) -> list[str]:
+    """Images when they are hosted at `image_base_url`; otherwise which PNGs to attach (a
+    relative link would be a broken image once pasted into an issue)."""
     if not plots:
         return []
     lines = ["## Plots", ""]
-    for name, rel in plots.items():
-        lines += [f"![{esc(name)}]({rel})", ""]
-    return lines
+    if image_base_url:
+        for key, rel in plots.items():
+            title = esc(PLOT_TITLES.get(key, key))
+            lines += [f"![{title}](<{image_url(image_base_url, rel)}>)", ""]
+        return lines
+    files = ", ".join(f"`{rel.rsplit('/', 1)[-1]}`" for rel in plots.values())
+    return [
+        *lines,
+        f"The plots are the PNG files beside this report: attach {files} to the issue (drag them "
+        "into the comment box) to show them here.",
+        "",
+    ]
 
 
 def _footer() -> list[str]:
-    return [f"<sub>logan {__version__}; report.json holds the same data for tools.</sub>", ""]
+    return [f"<sub>Report by logan {__version__}.</sub>", ""]
 
 
 def run_markdown(
-    result: RunResult, plots: dict[str, str] | None = None, limit: int = GITHUB_LIMIT
+    result: RunResult,
+    plots: dict[str, str] | None = None,
+    limit: int = GITHUB_LIMIT,
+    *,
+    name: str | None = None,
+    image_base_url: str | None = None,
 ) -> str:
-    """One run's report; `plots` maps a plot name to its relative PNG path.
+    """One run's report; `plots` maps a plot name to its PNG's file name, `name` is how the run
+    is called (default: its path), `image_base_url` where the PNGs will be hosted.
 
     Over `limit` characters the evidence tables go first, then whole findings (the summary table
     keeps all of them), and the report says what it left out.
     """
-    head = _header(result)
+    head = _header(result, name or result.run.path)
     if result.run.last_step is None:  # no training rows (also known to a slimmed run)
         head += ["**No training scalars** were found in this run (validation only, or empty).", ""]
     findings = result.findings
@@ -259,7 +241,7 @@ def run_markdown(
         head += ["**No findings.**", ""]
     else:
         head += _table(findings)
-    tail = _plots(plots) + _footer()
+    tail = _plots(plots, image_base_url) + _footer()
 
     def assemble(sections: list[list[str]], note: str = "") -> str:
         body = [line for s in sections for line in s]
@@ -270,7 +252,10 @@ def run_markdown(
     if len(text) <= limit:
         return text
     compact = [_finding_section(f, with_evidence=False) for f in findings]
-    note = f"this report was cut to fit GitHub's {limit:,}-character limit; report.json has it all."
+    note = (
+        f"this report was cut to fit GitHub's {limit:,}-character limit; report.html, written "
+        "beside it, has everything."
+    )
     text = assemble(compact, note)
     kept = len(compact)
     while len(text) > limit and kept > 0:
@@ -283,39 +268,36 @@ def run_markdown(
     return text
 
 
-def index_markdown(analysis: Analysis, links: dict[int, str]) -> str:
-    """A table of every run, worst first, linking each run's report."""
-    n = len(analysis.results)
-    bad = sum(1 for r in analysis.results if r.findings)
+def index_markdown(
+    analysis: Analysis, links: dict[int, str], names: dict[int, str] | None = None
+) -> str:
+    """A table of every run, worst first, linking each run's report; `names` are how the runs
+    are called (default: their paths)."""
     lines = [
         "# logan: runs",
         "",
-        f"{n} run(s), {bad} with findings ({_counts(analysis.findings)}).",
+        f"{summary(analysis)}.",
         "",
-        "| run | producer | steps | worst | findings |",
-        "|---|---|---|---|---|",
+        "| run | producer | steps | epochs | status | findings |",
+        "|---|---|---|---|---|---|",
     ]
+    unknown = False
     for i in worst_first(analysis):
         r = analysis.results[i]
         codes = ", ".join(esc(f.code) for f in r.findings) or "none"
-        name = f"[{esc(r.run.path)}]({links[i]})" if i in links else esc(r.run.path)
-        sev = worst(r)
-        level = "ok" if sev is None else f"**{sev.value}**" if sev is Severity.ERROR else sev.value
+        label = esc((names or {}).get(i, r.run.path))
+        name = f"[{label}]({links[i]})" if i in links else label
+        level = status(r)
+        level = f"**{level}**" if worst(r) is Severity.ERROR else level
+        ep = epochs(r)
+        unknown = unknown or ep == "?"
         lines.append(
-            f"| {name} | {esc(r.run.producer)} | {r.run.last_step or 0} | {level} | {codes} |"
+            f"| {name} | {esc(r.run.producer)} | {r.run.last_step or 0} | {ep} | {level} | "
+            f"{codes} |"
         )
+    if unknown:
+        lines += ["", esc(EPOCHS_UNKNOWN) + "."]
     if analysis.problems:
         lines += ["", "## Problems", ""]
         lines += [f"- {esc(p.path)}: {esc(p.message)}" for p in analysis.problems]
     return "\n".join([*lines, "", *_footer()])
-
-
-def worst_first(analysis: Analysis) -> list[int]:
-    """Run indices, worst finding first, then by path (stable whatever the discovery order)."""
-
-    def key(i: int) -> tuple[int, int, str]:
-        r = analysis.results[i]
-        sev = worst(r)
-        return (-(sev.rank if sev else 0), -len(r.findings), r.run.path)
-
-    return sorted(range(len(analysis.results)), key=key)

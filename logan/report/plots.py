@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from matplotlib.transforms import blended_transform_factory
 
@@ -223,11 +224,15 @@ def _escape(c: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _glyphs() -> frozenset[int]:
-    """The code points the default font can draw (labels and titles all use it)."""
+    """The code points the plot fonts can draw: the default font's and, when one is installed,
+    the CJK fallback's (see `font_families`), so a Chinese run name is drawn, not escaped."""
     from matplotlib import font_manager
 
-    font = font_manager.get_font(font_manager.findfont(font_manager.FontProperties()))
-    return frozenset(font.get_charmap())
+    codes: set[int] = set()
+    for family in font_families():
+        path = font_manager.findfont(font_manager.FontProperties(family=[family]))
+        codes.update(font_manager.get_font(path).get_charmap())
+    return frozenset(codes)
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -557,7 +562,7 @@ def smooth(values: pd.Series, window: int | None = None) -> pd.Series:
 
 def _loss_tag(result: RunResult) -> str | None:
     run = result.run
-    tags = run.tags()
+    tags = run.tags
     if "loss" in tags:
         return "loss"
     candidates = [t for t in tags if is_loss_tag(t)]
@@ -647,7 +652,7 @@ def scalars_figure(result: RunResult) -> Figure | None:
     """A grid of time, data_time, grad_norm and memory when the run logged them, with the
     throughput finding's span on the timing plots."""
     run = result.run
-    present = set(run.tags())
+    present = set(run.tags)
     series = {t: _finite(run.series(t)) for t in OTHER_SCALARS if t in present}
     series = {t: s for t, s in series.items() if not s.empty}
     if not series:
@@ -685,5 +690,60 @@ def scalars_figure(result: RunResult) -> Figure | None:
 
 
 def save(fig: Figure, path: Path | BinaryIO) -> None:
-    """Write a PNG whose bytes depend only on the figure (no software/version metadata)."""
-    fig.savefig(path, dpi=DPI, metadata=PNG_METADATA)
+    """Write a PNG whose bytes depend only on the figure (no software/version metadata).
+
+    Text falls back to a CJK font when one is installed (run names in Chinese are common among
+    OpenMMLab and XTuner users); a glyph no installed font has is drawn as a box, silently: a
+    warning per character on stderr tells the user nothing they can act on. A curve reaching
+    ~1e308 makes matplotlib's log-scale transform overflow while drawing, harmlessly, so
+    numpy's overflow warning is silenced for the drawing too.
+    """
+    import warnings
+
+    families = font_families()
+    for text in fig.findobj(Text):
+        text.set_fontfamily(families)
+    with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+        fig.savefig(path, dpi=DPI, metadata=PNG_METADATA)
+
+
+# Fonts that draw Chinese, Japanese and Korean, in order of preference; the first installed one
+# is added after the default font (matplotlib >= 3.6 falls back glyph by glyph).
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "AR PL UMing CN",
+    "Droid Sans Fallback",
+)
+
+
+@functools.cache
+def font_families(installed: frozenset[str] | None = None) -> tuple[str, ...]:
+    """The font family list for plot text: matplotlib's default sans-serif font, then the first
+    installed CJK font of CJK_FONTS (none when none is installed)."""
+    from matplotlib import font_manager, rcParams
+
+    if installed is None:
+        installed = frozenset(f.name for f in font_manager.fontManager.ttflist)
+    default = [f for f in rcParams["font.sans-serif"] if f in installed][:1] or ["DejaVu Sans"]
+    cjk = [name for name in CJK_FONTS if name in installed][:1]
+    return (*default, *cjk)
+
+
+# Public names for the other drawings in report/ (compare, the schedule preview), so that they
+# draw in the same style without reaching for this module's private helpers.
+new_figure = _figure
+finite = _finite
+shorten = _short
+tick_label = _tick
+legend_below = _legend

@@ -103,3 +103,18 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
         # training run (test-only, ended before training, config only, ...), with the reason.
         "not_analysed": [{"path": n.path, "reason": n.reason} for n in analysis.not_analysed],
     }
+
+
+def scalars_json_lines(table: Any) -> str:
+    """The tidy scalar table as JSON lines, one object per row. Every float is written in its
+    shortest form that reads back to the same double (as the CSV does): pandas' `to_json` keeps
+    10 significant digits and turns 6.56e-12 into 0.0. NaN and infinities become null."""
+    import orjson
+
+    columns = [str(c) for c in table.columns]
+    option = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+    out = []
+    for row in table.itertuples(index=False, name=None):
+        values = [v if not isinstance(v, float) or math.isfinite(v) else None for v in row]
+        out.append(orjson.dumps(dict(zip(columns, values, strict=True)), option=option))
+    return b"".join(out).decode("utf-8")

@@ -61,7 +61,7 @@ def test_every_run_gets_a_folder_and_the_index_links_it(outs):
         assert f'href="{folder.name}/report.html"' in index_html
     # Worst first: the two runs with errors, then the warning, then the clean run.
     rows = [line for line in index_md.splitlines() if line.startswith("| [")]
-    levels = [row.split(" | ")[3] for row in rows]
+    levels = [row.split(" | ")[4] for row in rows]
     assert levels == ["**error**", "**error**", "warning", "ok"]
 
 

@@ -18,6 +18,7 @@ import pytest
 import logan
 from logan.model import Finding, RunResult, Severity
 from logan.report import markdown
+from logan.report.common import counts
 from logan.report.files import write_all, write_run
 from tests.conftest import SAMPLES
 from tests.report.conftest import normalise
@@ -61,7 +62,8 @@ def test_markdown_report_has_every_part(results, tmp_path):
     assert "**Cause:** `end` is not set" in md
     assert "```diff\n--- a/mmengine_plateau_e4.py" in md and "+        end=4," in md
     for png in ("lr.png", "loss.png", "scalars.png"):
-        assert f"]({png})" in md and (tmp_path / png).exists()
+        # Named as a file to attach, never as a relative image that breaks once pasted.
+        assert f"`{png}`" in md and f"]({png})" not in md and (tmp_path / png).exists()
     assert "<details><summary>Evidence</summary>" in md
 
 
@@ -132,12 +134,12 @@ def test_long_report_is_trimmed_by_sections_and_says_so(results):
     long = _many_findings(results["mmengine_plateau_e4"], 80)
     md = markdown.run_markdown(long, {"lr": "lr.png"})
     assert len(md) <= markdown.GITHUB_LIMIT < 65_536
-    assert "**Trimmed:**" in md and "report.json" in md
+    assert "**Trimmed:**" in md and "report.html" in md
     # The summary table still lists every finding; code fences and details stay balanced.
     assert md.count("| LR001 lr-plateau |") == 80
     assert md.count("```diff") * 2 == md.count("```")
     assert md.count("<details>") == md.count("</details>")
-    assert md.rstrip().endswith("</sub>") and "](lr.png)" in md
+    assert md.rstrip().endswith("</sub>") and "`lr.png`" in md
 
 
 def test_short_report_is_not_trimmed(results):
@@ -162,8 +164,8 @@ def test_index_is_worst_first_and_links_every_run(results):
 def test_severity_words_in_counts():
     f = Finding("LR001", "lr-plateau", Severity.ERROR, "m")
     w = Finding("LS002", "loss-spike", Severity.WARNING, "m")
-    assert markdown._counts([f, f, w]) == "2 errors, 1 warning"
-    assert markdown._counts([]) == "none"
+    assert counts([f, f, w]) == "2 errors, 1 warning"
+    assert counts([]) == "none"
 
 
 HOSTILE = [
@@ -186,12 +188,14 @@ def test_rendered_markdown_has_only_our_tags(results, name):
     run = dataclasses.replace(r.run, path=name, sources=(name,))
     finding = dataclasses.replace(r.findings[0], message=f"{name} `{name}`")
     report = markdown.run_markdown(
-        dataclasses.replace(r, run=run, findings=[finding]), {"lr": "lr.png"}
+        dataclasses.replace(r, run=run, findings=[finding]),
+        {"lr": "lr.png"},
+        image_base_url="https://ci.example/artifacts/",
     )
     page = parse(md.render(report))
     imgs = [a.get("src") for t, a in page.tags if t == "img"]
     links = [a.get("href") for t, a in page.tags if t == "a"]
-    assert imgs == ["lr.png"] and links == []
+    assert imgs == ["https://ci.example/artifacts/lr.png"] and links == []
     assert [t for t, _ in page.tags if t == "h1"] == ["h1"]
     assert "script" not in [t for t, _ in page.tags]
     assert "b" not in [t for t, _ in page.tags]

@@ -184,6 +184,7 @@ class _Tty(io.StringIO):
 
 def test_markup_in_paths_is_printed_as_text(tmp_path: Path, monkeypatch: Any) -> None:
     from logan import cli
+    from logan.settings import Settings
 
     src = tmp_path / "runs"
     paths = [json_run(src / name, records(20)) for name in MARKUP]
@@ -194,7 +195,7 @@ def test_markup_in_paths_is_printed_as_text(tmp_path: Path, monkeypatch: Any) ->
     tty = _Tty()
     monkeypatch.setattr(sys, "stderr", tty)
     for order in (paths, paths[::-1]):  # the label of the last run, and of one before it
-        analysis = cli._analyze(order, [], [], quiet=False)
+        analysis = cli._analyze(order, Settings(), jobs=1, quiet=False)
         assert len(analysis.results) == len(MARKUP) and not crashes
     monkeypatch.undo()
     assert tty.getvalue()  # the bar was drawn
