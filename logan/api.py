@@ -25,6 +25,7 @@ from logan.errors import LoganError, NoRunsFound
 from logan.load import load_all
 from logan.model import Analysis, NotAnalysed, Problem, Run, RunResult, RunSummary
 from logan.readers.base import empty_frame
+from logan.remote import any_url, is_url
 from logan.schedule.expected import build_expected
 
 
@@ -184,6 +185,7 @@ def analyze(
     sink: Callable[[list[str]], Sink] | None = None,
     keep_scalars: bool = True,
     cache: Cache | None = None,
+    executor: Executor | None = None,
 ) -> Analysis:
     """Find every run under `paths`, read it, and check it.
 
@@ -194,10 +196,20 @@ def analyze(
     the paths of the runs found and returns a per-run callback `(result, index)`, called with
     each full result as soon as it is ready (in the worker process with `jobs > 1`, so it must
     pickle); `keep_scalars=False` keeps only a slim result per run (see `slim`), and then a
-    `cache` (logan.cache.Cache) answers unchanged places from their stored outcome.
+    `cache` (logan.cache.Cache) answers unchanged places from their stored outcome. `executor`
+    (any concurrent.futures.Executor, e.g. a Dask client's `get_executor()`) runs the per-run
+    analysis instead of `jobs`. URLs (`s3://`, `gs://`, any fsspec protocol) are fetched into a
+    temporary copy first and shown as URLs (see logan.remote).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
+    if any_url(paths):
+        from logan.remote import analyze_mirrored
+
+        return analyze_mirrored(
+            analyze, paths, select=select, ignore=ignore, progress=progress, jobs=jobs,
+            thresholds=thresholds, sink=sink, keep_scalars=keep_scalars, executor=executor,
+        )  # fmt: skip
     found = discover(list(paths))
     problems = [Problem(p, m) for p, m in found.problems]
     rules = selected(select, ignore)
@@ -210,7 +222,11 @@ def analyze(
     hits = {i: _cached(spec, rules, limits, per_run, use)[1] for i, spec in enumerate(specs)}
     todo = [i for i, hit in hits.items() if hit is None]
     fresh: Iterable[SpecOutcome]
-    if jobs > 1 and len(todo) > 1:
+    pool: Executor | None = None
+    if executor is not None and todo:
+        calls = ((specs[i], rules, limits, i, per_run, keep_scalars, cache) for i in todo)
+        fresh = _in_order(executor, calls, window=EXECUTOR_WINDOW)
+    elif jobs > 1 and len(todo) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(max_workers=jobs)
@@ -220,7 +236,6 @@ def analyze(
             window=4 * jobs,
         )
     else:
-        pool = None
         fresh = (
             _analyze_spec(specs[i], rules, limits, i, per_run, keep_scalars, cache) for i in todo
         )
@@ -243,6 +258,11 @@ def analyze(
     return Analysis(results=results, problems=problems, not_analysed=not_analysed)
 
 
+# Runs submitted ahead to an `executor` (a cluster of unknown size): enough to keep a few hundred
+# workers busy, few enough that pending arguments stay small.
+EXECUTOR_WINDOW = 512
+
+
 def _in_order(
     pool: Executor, calls: Iterator[tuple[Any, ...]], window: int
 ) -> Iterator[SpecOutcome]:
@@ -261,6 +281,10 @@ def _in_order(
 def load_run(path: str | Path) -> Run:
     """Read the single run at `path` (a work_dir, a timestamp folder or one log file). A folder
     holding several attempts (fresh starts) is refused with their names: give one of them."""
+    if is_url(path):
+        from logan.remote import load_mirrored
+
+        return load_mirrored(load_run, str(path))
     found = discover([path])
     if not found.runs:
         detail = found.problems[0][1] if found.problems else "no training logs found"

@@ -153,13 +153,14 @@ def _out_console() -> Console:
 
 
 def _analyze(
-    paths: list[Path],
+    paths: list[str],
     settings: Settings,
     *,
     jobs: int,
     quiet: bool,
     sink: Any = None,
     cache: bool = False,
+    executor: str | None = None,
 ) -> Analysis:
     """Run the library with a progress bar on stderr (terminal only, never with --quiet)."""
     from logan.api import analyze
@@ -178,6 +179,11 @@ def _analyze(
 
         kwargs["cache"] = Cache.default()
     try:
+        if executor is not None:
+            from logan.cluster import executor_for
+
+            with executor_for(executor) as pool:
+                return analyze(paths, executor=pool, **kwargs)
         # rich honours NO_COLOR (a monochrome bar); the bar itself is for terminals only.
         if quiet or not sys.stderr.isatty():
             return analyze([str(p) for p in paths], **kwargs)
@@ -207,7 +213,7 @@ def _exit_code(findings: Any, fail_on: str) -> int:
     return 1 if any(f.severity.rank >= threshold for f in findings) else 0
 
 
-def _empty_arguments(paths: list[Path], analysis: Analysis) -> list[str]:
+def _empty_arguments(paths: list[str], analysis: Analysis) -> list[str]:
     """Arguments under which no run was read: a typo in a CI job must not stay green."""
     from logan.report.common import is_under
 
@@ -215,7 +221,7 @@ def _empty_arguments(paths: list[Path], analysis: Analysis) -> list[str]:
     return [p for p in map(str, paths) if not any(is_under(run, p) for run in runs)]
 
 
-PATHS_HELP = "Work dirs, run folders or log files."
+PATHS_HELP = "Work dirs, run folders, log files or s3:// gs:// URLs."
 OUT_HELP = "Write a report folder per run and an index (index.html, index.md) here."
 IMAGE_URL_HELP = (
     "Where the PNGs will be hosted (CI artifacts, a bucket, a wiki): report.md then shows them "
@@ -226,13 +232,13 @@ FAIL_ON_HELP = "Lowest severity that makes the exit code 1 [default: error, or t
 
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help=PATHS_HELP)],
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help=PATHS_HELP)],
     fmt: Annotated[
         Format,
         typer.Option("--format", "-f", parser=choice(Format), metavar="text|markdown|json",
                      help="Output format."),
     ] = Format.text,  # fmt: skip
-    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR", help=OUT_HELP)] = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", metavar="DIR", help=OUT_HELP)] = None,
     image_base_url: Annotated[
         str | None, typer.Option("--image-base-url", metavar="URL", help=IMAGE_URL_HELP)
     ] = None,
@@ -259,6 +265,11 @@ def check(
         int, typer.Option("--jobs", "-j", parser=whole, metavar="N",
                           help="Analyse runs in N processes.")
     ] = 1,  # fmt: skip
+    executor: Annotated[
+        str | None,
+        typer.Option("--executor", metavar="URL",
+                     help="Analyse runs on a Dask cluster: dask://HOST:PORT."),
+    ] = None,  # fmt: skip
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     no_cache: Annotated[
         bool,
@@ -271,14 +282,22 @@ def check(
 
     Example: logan check work_dirs/ --out report/ --fail-on warning
     """
+    from logan.errors import LoganError
+    from logan.remote import out_folder, upload
+
     settings = _settings(select, ignore, fail_on, threshold)
     reporter = fmt.to_reporter()
     tree = None
+    out_dir = None
     if out is not None:
         from logan.report.files import ReportTree
 
-        _out_ready(out)
-        tree = ReportTree(out, tuple(map(str, paths)), _image_base_url(image_base_url))
+        try:
+            out_dir = out_folder(out)  # a temporary folder for a URL, uploaded at the end
+        except LoganError as exc:
+            _fail(str(exc))
+        _out_ready(out_dir)
+        tree = ReportTree(out_dir, tuple(map(str, paths)), _image_base_url(image_base_url))
     elif image_base_url is not None:
         _fail("--image-base-url needs --out DIR (the reports whose images it hosts)")
     if jobs < 1:
@@ -290,6 +309,7 @@ def check(
         quiet=quiet,
         sink=tree.sink if tree else None,
         cache=not no_cache,
+        executor=executor,
     )
     if not analysis.results:
         if analysis.problems:
@@ -301,6 +321,12 @@ def check(
             "give a mmengine work_dir, an HF output dir, a Lightning version folder or log files"
         )
     written = tree.write_index(analysis) if tree is not None else {}
+    if out is not None and out_dir is not None:
+        try:
+            upload(out_dir, out)
+        except LoganError as exc:
+            _fail(str(exc))
+        written = {k: _shown_out(v, out_dir, out) for k, v in written.items()}
     reporter.render(analysis, _out_console())
     for p in analysis.problems:
         _say(f"logan: {p.path}: {p.message}", err=True)
@@ -323,13 +349,19 @@ def check(
     raise typer.Exit(_exit_code(analysis.findings, settings.fail_on or "error"))
 
 
+def _shown_out(path: object, folder: Path, out: str) -> str:
+    """A file written into `folder`, named where it ends up: under the --out URL."""
+    text = str(path)
+    return text.replace(str(folder), out.rstrip("/"), 1) if folder != Path(out) else text
+
+
 @app.command()
 def report(
     run: Annotated[
-        Path, typer.Argument(metavar="RUN", help="One run: a work_dir, run folder or log file.")
+        str, typer.Argument(metavar="RUN", help="One run: a work_dir, run folder, log file or URL.")
     ],
     out: Annotated[
-        Path, typer.Option("--out", "-o", metavar="DIR", help="Folder for the report files.")
+        str, typer.Option("--out", "-o", metavar="DIR", help="Folder or URL for the report files.")
     ],
     image_base_url: Annotated[
         str | None, typer.Option("--image-base-url", metavar="URL", help=IMAGE_URL_HELP)
@@ -347,12 +379,17 @@ def report(
     from logan.api import analyze_run, load_run
     from logan.checks import overridden, selected
     from logan.errors import LoganError
+    from logan.remote import out_folder, upload
     from logan.report.common import found, run_names
     from logan.report.files import RUN_FILES, write_run
 
     settings = _settings(fail_on=fail_on)
     base_url = _image_base_url(image_base_url)
-    _out_ready(out, RUN_FILES)
+    try:
+        folder = out_folder(out)  # a temporary folder for a URL, uploaded below
+    except LoganError as exc:
+        _fail(str(exc))
+    _out_ready(folder, RUN_FILES)
     try:
         loaded = load_run(run)
         with overridden(settings.thresholds):
@@ -360,9 +397,13 @@ def report(
     except LoganError as exc:
         _fail(str(exc))
     (name,) = run_names([result.run.path], [str(run)])
-    written = write_run(result, out, name=name, image_base_url=base_url)
+    written = write_run(result, folder, name=name, image_base_url=base_url)
+    try:
+        upload(folder, out)
+    except LoganError as exc:
+        _fail(str(exc))
     for key in ("markdown", "html", "json"):
-        _say(written[key])
+        _say(_shown_out(written[key], folder, out))
     pngs = [p.name for k, p in written.items() if k not in ("markdown", "html", "json")]
     attach = f"; attach {', '.join(pngs)} with report.md" if pngs and not base_url else ""
     _say(f"wrote the report of {name} to {out}{attach}; {found(result)}")
@@ -511,7 +552,7 @@ def schedule(
 @app.command()
 def export(
     run: Annotated[
-        Path, typer.Argument(metavar="RUN", help="One run: a work_dir, run folder or log file.")
+        str, typer.Argument(metavar="RUN", help="One run: a work_dir, run folder, log file or URL.")
     ],
     to: Annotated[
         ExportFormat,
