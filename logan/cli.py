@@ -484,8 +484,12 @@ def rules(
 @app.command()
 def schedule(
     paths: Annotated[
-        list[Path],
-        typer.Argument(help="mmengine/XTuner config files or folders of them (read, never run)."),
+        list[str],
+        typer.Argument(
+            metavar="PATH...",
+            help="mmengine/XTuner config files or folders of them, or s3:// gs:// URLs (read, "
+            "never run).",
+        ),
     ],
     epoch_length: Annotated[
         int | None, typer.Option("--epoch-length", help="Iterations per epoch.", min=1)
@@ -514,14 +518,23 @@ def schedule(
 
     Example: logan schedule configs/ --format github
     """
+    from logan.errors import LoganError
     from logan.model import Severity
+    from logan.remote import any_url
     from logan.report.schedule_formats import render, visible
     from logan.report.schedule_preview import save_plot, table
     from logan.schedule.check import check_paths
 
-    report = check_paths(
-        paths, epoch_length=epoch_length, dataset_size=dataset_size, batch_size=batch_size
-    )
+    sizes = dict(epoch_length=epoch_length, dataset_size=dataset_size, batch_size=batch_size)
+    if any_url(paths):  # configs in object storage: fetched first, shown as their URLs
+        from logan.remote import check_configs_mirrored
+
+        try:
+            report = check_configs_mirrored(check_paths, paths, **sizes)
+        except LoganError as exc:
+            _fail(str(exc))
+    else:
+        report = check_paths([Path(p) for p in paths], **sizes)
     for p in report.problems:
         typer.echo(visible(f"logan: {p.path}: {p.message}"), err=True)
     if not report.configs:

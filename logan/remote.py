@@ -364,3 +364,18 @@ def upload(folder: Path, out: str) -> None:
         fs.put(str(folder) + "/", inner.rstrip("/") + "/", recursive=True)
     except Exception as exc:  # noqa: BLE001 - an upload failure is one line, not a traceback
         raise LoganError(f"{out}: the reports could not be uploaded: {_why(exc)}") from exc
+
+
+def check_configs_mirrored(check: Callable[..., Any], paths: Sequence[str | Path], **kwargs: Any):
+    """`check(paths, **kwargs)` (logan.schedule.check.check_paths) with URLs fetched first (the
+    listing keeps `.py` configs) and every path in the report shown as its URL."""
+    from logan.model import Problem
+
+    copy = mirror(paths)
+    try:
+        local = [Path(p) for p in copy.paths if not is_url(p)]
+        report = rebase(check(local, **kwargs), copy)
+    finally:
+        copy.close()
+    fetched = tuple(Problem(u, m) for u, m in copy.problems)
+    return dataclasses.replace(report, problems=fetched + tuple(report.problems))

@@ -233,3 +233,16 @@ def test_folder_markers_and_unsafe_names_cost_nothing_else(s3):
     assert [(p.path, p.message) for p in analysis.problems] == [
         (f"s3://{BUCKET}/odd/a//b.log", "object name unsafe as a path: skipped")
     ]
+
+
+def test_schedule_takes_a_url(s3):
+    """`logan schedule` on configs in object storage: the same verdict as on disk, the findings
+    naming the URL of the config."""
+    local = runner.invoke(app, ["schedule", str(SAMPLES / "mmengine_plateau_e4"), "-f", "json"])
+    url = runner.invoke(app, ["schedule", f"{PREFIX}/mmengine_plateau_e4", "-f", "json"])
+    assert url.exit_code == local.exit_code == 1, url.stderr
+    on_disk, remote = json.loads(local.stdout), json.loads(url.stdout)
+    assert [len(c["findings"]) for c in remote["configs"]] == [
+        len(c["findings"]) for c in on_disk["configs"]
+    ]
+    assert all(c["path"].startswith(f"{PREFIX}/mmengine_plateau_e4/") for c in remote["configs"])
