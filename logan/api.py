@@ -115,7 +115,7 @@ def _analyze_spec(
 def _cached(
     spec: RunSpec,
     rules: list[Rule] | None,
-    limits: Mapping[str, float] | None,
+    limits: Overrides | None,
     sink: Sink | None,
     cache: Cache | None,
 ) -> tuple[str | None, SpecOutcome | None]:

@@ -17,7 +17,7 @@ import json
 import os
 import pickle
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -67,7 +67,7 @@ def _stat(path: Path) -> list[Any]:
 def _beside(folders: Iterable[Path]) -> list[list[Any]]:
     """Every regular file in the folders that hold a run's inputs: readers also open files
     beside their input (Lightning's hparams.yaml), and a file added there may be read next."""
-    out = []
+    out: list[list[Any]] = []
     for folder in sorted(set(folders)):
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -86,7 +86,7 @@ def _beside(folders: Iterable[Path]) -> list[list[Any]]:
 
 def _flat_thresholds(thresholds: Mapping[str, Any]) -> list[tuple[str, float]]:
     """("LS002.SPIKE_Z", 6.0) pairs from {"LS002": {"SPIKE_Z": 6}} or {"LS002.SPIKE_Z": 6}."""
-    out = []
+    out: list[tuple[str, float]] = []
     for key, value in thresholds.items():
         if isinstance(value, Mapping):
             out.extend((f"{key}.{name}", float(v)) for name, v in value.items())
@@ -211,7 +211,11 @@ def is_current(sink: Any, paths: list[str], key: str | None) -> bool:
 
 
 def store(
-    cache: Cache | None, key: str | None, value: Any, sink: Any = None, paths: list[str] = ()
+    cache: Cache | None,
+    key: str | None,
+    value: Any,
+    sink: Any = None,
+    paths: Sequence[str] = (),
 ) -> None:
     """Keep a fresh value, and tell the sink its output for `paths` is current for `key`."""
     if cache is None or key is None:

@@ -7,6 +7,7 @@ command line that does not exist or yields nothing readable (after the other run
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import sys
 from pathlib import Path
@@ -525,16 +526,18 @@ def schedule(
     from logan.report.schedule_preview import save_plot, table
     from logan.schedule.check import check_paths
 
-    sizes = dict(epoch_length=epoch_length, dataset_size=dataset_size, batch_size=batch_size)
+    check = functools.partial(
+        check_paths, epoch_length=epoch_length, dataset_size=dataset_size, batch_size=batch_size
+    )
     if any_url(paths):  # configs in object storage: fetched first, shown as their URLs
         from logan.remote import check_configs_mirrored
 
         try:
-            report = check_configs_mirrored(check_paths, paths, **sizes)
+            report = check_configs_mirrored(check, paths)
         except LoganError as exc:
             _fail(str(exc))
     else:
-        report = check_paths([Path(p) for p in paths], **sizes)
+        report = check([Path(p) for p in paths])
     for p in report.problems:
         typer.echo(visible(f"logan: {p.path}: {p.message}"), err=True)
     if not report.configs:
