@@ -351,7 +351,7 @@ def _read_text_log(kind: str, path: Path) -> None:
 
 
 def _template(n: int) -> None:
-    from logan.schedule.config import load_config
+    from logan.config import load_config
 
     load_config(f"x = '{'{' * n}'\ny = 1\n")
 
