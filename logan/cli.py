@@ -382,9 +382,10 @@ def schedule(
     Example: logan schedule configs/ --format github
     """
     from logan.model import Severity
-    from logan.report.schedule_formats import render, visible
+    from logan.report.schedule_formats import render
     from logan.report.schedule_preview import save_plot, table
     from logan.schedule.check import check_paths
+    from logan.textsafe import visible
 
     report = check_paths(
         paths, epoch_length=epoch_length, dataset_size=dataset_size, batch_size=batch_size

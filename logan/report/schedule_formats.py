@@ -8,7 +8,6 @@ message` form of ruff and flake8, so editors and CI log parsers jump to the sche
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,18 +16,17 @@ from logan import __version__
 from logan.model import Finding, Severity
 from logan.report.serialize import SCHEMA, finding_dict, jsonable
 from logan.schedule.check import ConfigCheck, Location, ScheduleReport
+from logan.textsafe import visible_block
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
-# Control characters (C0 but tab and newline, DEL, C1) from paths and configs never reach a
-# terminal or a CI log as they are.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def visible(text: str) -> str:
-    """`text` with control characters shown as escapes (`\\x1b`), as `repr` would."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    """`text` with control characters from paths and configs shown as escapes (`\\x1b`), lines
+    kept: nothing reaches a terminal or a CI log as it is (logan.textsafe)."""
+    return visible_block(text)
 
 
 def _pairs(check: ConfigCheck) -> list[tuple[Finding, Location]]:
