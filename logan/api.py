@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from logan.checks import Rule, overridden, run_checks, selected
+from logan.checks import Overrides, Rule, parse_overrides, run_checks, selected
 from logan.discover import RunSpec, discover
 from logan.errors import LoganError, NoRunsFound
 from logan.load import load_all
@@ -22,23 +22,23 @@ from logan.model import Analysis, NotAnalysed, Problem, Run, RunResult
 from logan.schedule.expected import build_expected
 
 
-def analyze_run(run: Run, rules: list[Rule] | None = None) -> RunResult:
-    """Expected schedule and checks for one already-loaded run."""
+def analyze_run(
+    run: Run, rules: list[Rule] | None = None, overrides: Overrides | None = None
+) -> RunResult:
+    """Expected schedule and checks for one already-loaded run (`overrides`: thresholds per rule
+    code, as `parse_overrides` returns them)."""
     errors: list[str] = []
     try:
         expected = build_expected(run)
     except Exception as exc:  # noqa: BLE001 - a bug here costs the expectation, not the run
         expected = None
         errors.append(f"expected schedule failed ({type(exc).__name__}: {exc}); please report")
-    findings = run_checks(run, expected, rules, errors)
+    findings = run_checks(run, expected, rules, errors, overrides)
     return RunResult(run=run, findings=findings, expected=expected, errors=errors)
 
 
 # Writes one run's output as soon as it is analysed: (result, index of the run in discovery order).
 Sink = Callable[[RunResult, int], None]
-
-# Keys of Expected.extra that are small (kept by `slim`); the rest are per-iteration curves.
-_SMALL_EXTRA = ("schedule_match", "cause", "fix")
 
 
 def slim(result: RunResult) -> RunResult:
@@ -55,7 +55,11 @@ def slim(result: RunResult) -> RunResult:
             expected,
             steps=expected.steps[-1:],
             values=expected.values[-1:],
-            extra={k: v for k, v in expected.extra.items() if k in _SMALL_EXTRA},
+            # the per-iteration parts; the landmarks, match, cause and fix stay
+            simulation=None,
+            simulation_extended=None,
+            configured_curve=None,
+            intended_curve=None,
         )
     return dataclasses.replace(result, run=small_run, expected=expected)
 
@@ -73,7 +77,7 @@ class SpecOutcome:
 def _analyze_spec(
     spec: RunSpec,
     rules: list[Rule] | None,
-    limits: Mapping[str, float] | None = None,
+    limits: Overrides | None = None,
     index: int = 0,
     sink: Sink | None = None,
     keep_scalars: bool = True,
@@ -92,8 +96,7 @@ def _analyze_spec(
     outcome.not_analysed.extend(NotAnalysed(p, r) for p, r in loaded.unread)
     for run in loaded.runs:
         try:
-            with overridden(limits or {}):
-                result = analyze_run(run, rules)
+            result = analyze_run(run, rules, limits)
             if sink is not None:
                 try:
                     sink(result, index)
@@ -143,9 +146,8 @@ def analyze(
     found = discover(list(paths))
     problems = [Problem(p, m) for p, m in found.problems]
     rules = selected(select, ignore)
-    limits = dict(thresholds or {})
-    with overridden(limits):
-        pass  # validate the names up front: a typo is a usage error, not a per-run problem
+    # Validated up front: a typo is a usage error, not a per-run problem.
+    limits = parse_overrides(thresholds or {})
     specs = found.runs
     per_run = sink([s.display for s in specs]) if sink is not None else None
     outcomes: Iterable[SpecOutcome]

@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # pandas is imported lazily: `logan --help` must stay fast.
     import numpy as np
     import pandas as pd
 
+    # What every LR simulator returns (a typed, frozen record of the simulated curves).
+    from logan.schedule.mmengine import Simulation
+
 # The tidy table: one row per logged scalar. `epoch` is the epochs completed at `step` when the
 # producer says so (NaN otherwise); `session` numbers the training sessions stitched into the run.
 SCALAR_COLUMNS = ("step", "epoch", "tag", "value", "session", "wall_time")
@@ -168,6 +171,84 @@ class Run:
 
 
 @dataclass(frozen=True)
+class ScheduleMatch:
+    """How well a simulated schedule reproduces the logged LR (reported as `schedule_match`)."""
+
+    matches: bool
+    max_rel_error: float | None
+    points: int
+    simulated_iters: int
+    # A constant logged/simulated ratio: a scale error (lr_mult, another base LR), not a shape one.
+    scale: float | None = None
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (schema 1): optional keys only when set."""
+        out: dict[str, Any] = {
+            "max_rel_error": self.max_rel_error,
+            "points": self.points,
+            "simulated_iters": self.simulated_iters,
+            "matches": self.matches,
+        }
+        if self.scale is not None:
+            out["scale"] = self.scale
+        if self.note is not None:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the LR should have been at each logged step, and what it was built from.
+
+    `source` is "config" when the run's config was simulated and reproduces the log (then
+    `simulation` is set, with `cause`/`fix` when the config does not do what it says), "logs"
+    when the schedule is a cosine inferred from the LR alone.
+    """
+
+    source: str  # "logs" (inferred cosine) or "config" (simulated scheduler)
+    steps: np.ndarray
+    values: np.ndarray
+    peak: float
+    peak_step: int
+    warmup_end: int | None
+    floor: float
+    last_step: int
+    shape: str  # "smooth", "staircase", "constant", "rising" or "unknown"
+    # The config's simulation (set when source == "config"), and the same config simulated past
+    # the end of training (to see where a schedule that reaches past the end would stop).
+    simulation: Simulation | None = None
+    simulation_extended: Simulation | None = None
+    # How the config's simulation compares with the log (also set when it did not match).
+    match: ScheduleMatch | None = None
+    # Curves over every iteration for plots: as configured, and as intended when they differ.
+    configured_curve: tuple[np.ndarray, np.ndarray] | None = None
+    intended_curve: tuple[np.ndarray, np.ndarray] | None = None
+    cause: str | None = None
+    fix: str | None = None
+
+    def at(self, step: int) -> float:
+        """Expected LR at any step (interpolated between logged steps)."""
+        import numpy
+
+        return float(numpy.interp(step, self.steps, self.values))
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The typed fields as 0.1's `extra` dict, read-only, for code written against it."""
+        out: dict[str, Any] = {}
+        if self.match is not None:
+            out["schedule_match"] = self.match.as_dict()
+        for key in ("simulation", "simulation_extended", "configured_curve", "intended_curve"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        for key in ("cause", "fix"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
+
+
+@dataclass(frozen=True)
 class Problem:
     """An input that produced no run at all, reported instead of raising."""
 
@@ -181,7 +262,7 @@ class RunResult:
 
     run: Run
     findings: list[Finding]
-    expected: Any = None  # logan.schedule.Expected, when one could be built
+    expected: Expected | None = None  # the schedule the checks compared against, if any
     # Checks that failed on this run (a bug in logan, not in the run): reported as problems.
     errors: list[str] = field(default_factory=list)
 

@@ -17,7 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-SAMPLE_NAMES = ("lightning_cycles", "lightning_per_epoch_stepped", "lightning_healthy")
+SAMPLE_NAMES = (
+    "lightning_cycles",
+    "lightning_per_epoch_stepped",
+    "lightning_healthy",
+    "lightning_zero_init_frozen",
+)
 SEED = 0
 N_TRAIN = 80
 BATCH = 8
@@ -135,10 +140,75 @@ def lightning_healthy(out_dir: Path) -> None:
     _train(out_dir, "lightning_healthy", t_max=TOTAL_STEPS, interval="step", bias_lr_factor=0.1)
 
 
+def _zero_init_class() -> Any:
+    """An MLP whose weights were all initialised to zero (a classic bug): the hidden units stay
+    0, no gradient reaches the weights, only the output bias learns, and on full-batch training
+    the loss settles on the variance of the targets and stays there to the last digit."""
+    import lightning as L
+    import torch
+
+    class ZeroInitMLP(L.LightningModule):
+        def __init__(self, lr: float = 0.5) -> None:
+            super().__init__()
+            self.save_hyperparameters()
+            self.net = torch.nn.Sequential(
+                torch.nn.Linear(IN_DIM, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1)
+            )
+            for param in self.net.parameters():
+                torch.nn.init.zeros_(param)
+
+        def training_step(self, batch: Any, batch_idx: int) -> Any:
+            x, y = batch
+            loss = torch.nn.functional.mse_loss(self.net(x), y)
+            self.log("train_loss", loss)
+            return loss
+
+        def configure_optimizers(self) -> Any:
+            return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
+
+    return ZeroInitMLP
+
+
+def lightning_zero_init_frozen(out_dir: Path) -> None:
+    """Full-batch training (80 samples, batch 80) of a zero-initialised MLP for 60 epochs."""
+    import lightning as L
+    import torch
+    from lightning.pytorch.callbacks import LearningRateMonitor
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    name = "lightning_zero_init_frozen"
+    target = out_dir / name
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    L.seed_everything(SEED, verbose=False)
+    gen = torch.Generator().manual_seed(SEED)
+    x = torch.randn(N_TRAIN, IN_DIM, generator=gen)
+    y = x.sum(1, keepdim=True)
+    train = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=N_TRAIN)
+    loggers = [
+        CSVLogger(str(target), name="lightning_logs", version=0),
+        TensorBoardLogger(str(target), name="lightning_logs", version=0),
+    ]
+    trainer = L.Trainer(
+        max_epochs=60,
+        log_every_n_steps=1,
+        logger=loggers,
+        callbacks=[LearningRateMonitor(logging_interval="step")],
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+        deterministic=True,
+    )
+    trainer.fit(_zero_init_class()(), train)
+
+
 PRODUCERS = {
     "lightning_cycles": lightning_cycles,
     "lightning_per_epoch_stepped": lightning_per_epoch_stepped,
     "lightning_healthy": lightning_healthy,
+    "lightning_zero_init_frozen": lightning_zero_init_frozen,
 }
 
 

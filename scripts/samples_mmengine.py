@@ -232,6 +232,29 @@ train_cfg = dict(type='TrainLoop', max_epochs=max_epochs)
 """
 
 
+def _epoch_multistep(max_epochs: int, milestones: list[int]) -> str:
+    """An epoch-based MultiStepLR recipe whose `end` follows the training length."""
+    return f"""
+max_epochs = {max_epochs}
+model = dict(type='ToyModel')
+optim_wrapper = dict(
+    type='OptimWrapper', optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4))
+param_scheduler = [
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones={milestones},
+         gamma=0.1),
+]
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
+default_scope = None
+randomness = dict(seed=0)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=2),
+    checkpoint=dict(type='CheckpointHook', interval=1))
+visualizer = dict(
+    type='Visualizer',
+    vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])
+""" + _dataloader(n=160, batch=16)
+
+
 CONFIGS: dict[str, str] = {
     "mmengine_plateau_e4": _xtuner_head(4, 1e-4)
     + XTUNER_SCHEDULE_BUGGY
@@ -401,6 +424,35 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=300)
 """
     + _dataloader()
     + _iter_runtime(log_interval=2),
+    "mmengine_resume_more_epochs": _xtuner_head(1, 1e-3, warmup_ratio=0.1)
+    + XTUNER_SCHEDULE_FIXED
+    + _dataloader(n=200)
+    + _iter_runtime(),
+    "mmengine_resume_new_milestones": _epoch_multistep(6, [3, 5]),
+    "mmengine_resume_new_lr": _xtuner_head(3, 1e-3, warmup_ratio=0.1)
+    + XTUNER_SCHEDULE_FIXED
+    + _dataloader(n=160)
+    + _iter_runtime(ckpt_interval=20),
+    "mmengine_fresh_restart": _xtuner_head(3, 1e-3, warmup_ratio=0.1)
+    + XTUNER_SCHEDULE_FIXED
+    + _dataloader(n=160)
+    + _iter_runtime(ckpt_interval=20),
+}
+
+# The same config files as edited by their users between the first session and the resume.
+EDITED: dict[str, str] = {
+    # xtuner#211: trained 1 epoch, then `--resume` with max_epochs = 2.
+    "mmengine_resume_more_epochs": _xtuner_head(2, 1e-3, warmup_ratio=0.1)
+    + XTUNER_SCHEDULE_FIXED
+    + _dataloader(n=200)
+    + _iter_runtime(),
+    # mmengine#1565: a milestone and two epochs added before resuming.
+    "mmengine_resume_new_milestones": _epoch_multistep(8, [3, 5, 7]),
+    # a base LR doubled before resuming a killed run.
+    "mmengine_resume_new_lr": _xtuner_head(3, 2e-3, warmup_ratio=0.1)
+    + XTUNER_SCHEDULE_FIXED
+    + _dataloader(n=160)
+    + _iter_runtime(ckpt_interval=20),
 }
 
 
@@ -496,9 +548,41 @@ def _load_from_sessions(cfg_path: Path) -> None:
     _train(cfg_path, load_from=f"{name}/iter_100.pth")
 
 
+def _edit(cfg_path: Path) -> None:
+    """Rewrite the config file the way its user edited it before the next session."""
+    name = cfg_path.stem
+    cfg_path.write_text(f"work_dir = {name!r}\n" + EDITED[name], encoding="utf-8")
+
+
+def _resume_after_edit_sessions(cfg_path: Path) -> None:
+    """Train to the end, edit the config (longer training, new milestones), resume."""
+    _train(cfg_path)
+    _edit(cfg_path)
+    _train(cfg_path, resume=True)
+
+
+def _killed_resume_after_edit_sessions(cfg_path: Path) -> None:
+    """Killed after 30 (checkpoint at 20), the config edited, resumed from iter_20."""
+    _train(cfg_path, stop_at=30)
+    _edit(cfg_path)
+    _train(cfg_path, resume=True)
+
+
+def _fresh_restart_sessions(cfg_path: Path) -> None:
+    """Killed after 35; the same command run again without `resume`: training starts over.
+    (Not killed right after an epoch: mmengine's 2 s dataloader restart would then fill the
+    killed attempt's last quarter, which is a throughput drop of its own.)"""
+    _train(cfg_path, stop_at=35)
+    _train(cfg_path)
+
+
 SESSIONS: dict[str, Callable[[Path], None]] = {
     "mmengine_resume": _resume_sessions,
     "mmengine_load_from_restart": _load_from_sessions,
+    "mmengine_resume_more_epochs": _resume_after_edit_sessions,
+    "mmengine_resume_new_milestones": _resume_after_edit_sessions,
+    "mmengine_resume_new_lr": _killed_resume_after_edit_sessions,
+    "mmengine_fresh_restart": _fresh_restart_sessions,
 }
 
 # Priority order (see sample_logs/README.md).
@@ -519,6 +603,10 @@ SAMPLE_NAMES: tuple[str, ...] = (
     "mmengine_long_warmup",
     "mmengine_schedule_past_end",
     "mmengine_schedule_ends_early",
+    "mmengine_resume_more_epochs",
+    "mmengine_resume_new_milestones",
+    "mmengine_resume_new_lr",
+    "mmengine_fresh_restart",
 )
 
 

@@ -33,22 +33,39 @@ SAMPLE_VERDICTS: dict[str, set[str]] = {
     "mmengine_resume": set(),
     "mmengine_throughput_drop": {"TP001"},
     "torch_tb_cosine": set(),
+    # fp16 with torch's GradScaler: grad_norm is inf at each of the 8 skipped steps, by design
+    "torch_amp_overflow": set(),
+    # a LambdaLR cosine rebuilt with a longer total at the resume: the LR jumps x1.29
+    "torch_resume_rebuilt_cosine": {"LR008"},
+    # a zero-initialised MLP on full batches: the loss repeats one value for 59 steps
+    "lightning_zero_init_frozen": {"LS004"},
     "mmengine_loss_spikes": {"LS002"},
     "mmengine_warmup_never_ends": {"LR005"},
     "mmengine_long_warmup": {"LR005"},
     "mmengine_schedule_past_end": {"LR002"},
     "mmengine_schedule_ends_early": {"LR002"},
+    # Resumed after an edit to the config: the LR follows the checkpoint's schedule, not the edit.
+    "mmengine_resume_more_epochs": {"LR007"},
+    "mmengine_resume_new_milestones": {"LR007"},
+    "mmengine_resume_new_lr": {"LR007"},
+    # Killed, then started again from scratch: a new attempt, not a restarted schedule.
+    "mmengine_fresh_restart": set(),
 }
+
+# A fresh restart may be read as one run per attempt.
+ATTEMPTS = {"mmengine_fresh_restart"}
 
 # Public runs: two shortened their training without shortening the schedule (LR002); the rest
 # are healthy. Why, run by run:
 PUBLIC_VERDICTS: dict[str, set[str]] = {
     # (mmcv1-resnet18_b32_flower holds validation lines only: no training run, see
     # tests/readers/test_public_runs.py)
-    "mmcv1-resnet50_cifar10": set(),
+    # a 200-epoch recipe (step=[120, 170]) fine-tuned for 10 epochs: the LR never decays
+    "mmcv1-resnet50_cifar10": {"LR002"},
     # MultiStepLR [30, 60, 90] over 100 epochs: the flat last stage is the recipe
     "openmmlabcamp-homework-2-train": set(),
-    "openmmlabcamp-homework-2-train_lr0.01_epoch10": set(),
+    # ... and the same recipe trained for 10 epochs: no milestone is ever reached (issue 11)
+    "openmmlabcamp-homework-2-train_lr0.01_epoch10": {"LR002"},
     "openmmlabcamp-homework-3-train": set(),
     # PolyLR(end=40000) with max_iters=3000: the LR only decayed 7% of the way to eta_min
     "openmmlabcamp-homework-4-Watermelon": {"LR002"},
@@ -61,20 +78,24 @@ PUBLIC_VERDICTS: dict[str, set[str]] = {
 }
 
 
-def _codes(path) -> dict[str, set[str]]:
+def _analysis(path) -> logan.Analysis:
     analysis = logan.analyze(path)
     assert not analysis.problems, analysis.problems
-    return {r.run.path: {f.code for f in r.findings} for r in analysis.results}
+    return analysis
+
+
+def _codes(path) -> dict[str, set[str]]:
+    return {r.run.path: {f.code for f in r.findings} for r in _analysis(path).results}
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLE_VERDICTS))
 def test_sample_verdict(name):
     path = need(SAMPLES / name)
     found = _codes(path)
-    assert len(found) == 1, f"{name} should be one run, got {sorted(found)}"
-    (codes,) = found.values()
-    print(f"{name}: {sorted(codes) or 'no findings'}")
-    assert codes == SAMPLE_VERDICTS[name]
+    if name not in ATTEMPTS:
+        assert len(found) == 1, f"{name} should be one run, got {sorted(found)}"
+    print(f"{name}: {found}")
+    assert all(codes == SAMPLE_VERDICTS[name] for codes in found.values()), found
 
 
 def test_every_sample_folder_has_a_verdict():

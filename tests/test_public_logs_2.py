@@ -64,9 +64,9 @@ VERDICTS: dict[str, tuple[dict[str, tuple[int, str, set[str]]], dict[str, int]]]
         },
         {},
     ),
-    # MMLab2: max_epochs=1 with milestones [30, 60, 90] never steps (LR002 once that rule lands).
+    # MMLab2: max_epochs=1 with milestones [30, 60, 90]: the LR never decays (LR002).
     "comradejiang-camp-mmlab123": (
-        {"MMLab2": (800, "f", set()), "MMLab3": (239, "f", set())},
+        {"MMLab2": (800, "f", {"LR002"}), "MMLab3": (239, "f", set())},
         {},
     ),
     "debajyoti-lightning-tb-nan": (
@@ -117,21 +117,23 @@ VERDICTS: dict[str, tuple[dict[str, tuple[int, str, set[str]]], dict[str, int]]]
         {},
     ),
     # 22 flattened mmcv sessions: 18 never trained, three brief attempts killed during the
-    # warmup (no LR005: they stopped, the warmup did not fail), and the final 1-epoch run.
+    # warmup (no LR005: they stopped, the warmup did not fail), and the final 1-epoch run whose
+    # `step=[8, 11]` never applies (LR002).
     "lyc686-mmdet2-voc-flat-log": (
         {
             "20230209_191410.log": (350, "f", set()),
             "20230209_223549.log": (200, "f", set()),
             "20230209_224222.log": (350, "f", set()),
-            "20230209_225526.log": (8500, "f", set()),
+            "20230209_225526.log": (8500, "f", {"LR002"}),
         },
         {ENDED: 18},
     ),
-    # Two fresh fine-tunes (load_from pretrained weights), never stitched.
+    # Two fresh fine-tunes (load_from pretrained weights), never stitched; milestones [40, 80] of
+    # a 100-epoch recipe trained for 10 epochs: the LR never decays (LR002).
     "mars3219-tsn-tutorial": (
         {
-            "checkpoints/tutorial_exps/20240720_050910": (150, "f", set()),
-            "checkpoints/tutorial_exps/20240721_003944": (150, "f", set()),
+            "checkpoints/tutorial_exps/20240720_050910": (150, "f", {"LR002"}),
+            "checkpoints/tutorial_exps/20240721_003944": (150, "f", {"LR002"}),
         },
         {CONFIG: 3},
     ),
@@ -158,7 +160,7 @@ VERDICTS: dict[str, tuple[dict[str, tuple[int, str, set[str]]], dict[str, int]]]
             ),
             "lab_first_assignment/rtmpose_train_20230603_222429.log": (1500, "f", set()),
             "lab_forth_assignment/train_log": (2000, "f", {"LR002"}),  # PolyLR end=40000
-            "lab_second_assignment": (1333, "f", set()),
+            "lab_second_assignment": (1333, "f", {"LR002"}),  # [30, 60, 90] in 10 epochs
             "lab_third_assignment": (917, "f", set()),
         },
         {TEST: 5},

@@ -39,6 +39,10 @@ class Expected:
     interval: int = 1  # LoggerHook interval
     max_epochs: int | None = None  # epoch-based loop (json carries `epoch`, val lines)
     checkpoint: str = ""  # file name in last_checkpoint; default iter_<last>.pth
+    # `[k/N]` in each session's text log when the config was edited between sessions (default:
+    # the last session's last iteration for every session)
+    totals: tuple[int, ...] | None = None
+    val: bool = True  # an epoch-based loop validates every epoch
 
 
 def _plateau(rows: Rows) -> bool:
@@ -103,6 +107,32 @@ def _spikes(rows: Rows) -> bool:
     return recovered and healthy
 
 
+def _resumed_more_epochs(rows: Rows) -> bool:
+    lr = {r["iter"]: r["lr"] for r in rows}
+    # epoch 2 (iterations 26-50) stays at the LR the 1-epoch cosine ended with
+    return {lr[i] for i in range(25, 51)} == {lr[25]} and lr[25] < min(lr[24], 1e-5)
+
+
+def _resumed_new_milestones(rows: Rows) -> bool:
+    per_epoch = {r["epoch"]: r["lr"] for r in rows}
+    # milestones [3, 5]: 0.02 -> 0.002 -> 0.0002; the milestone 7 added for the resume never acts
+    return [per_epoch[e] for e in (3, 4, 6, 7, 8)] == pytest.approx(
+        [0.02, 0.002, 0.0002, 0.0002, 0.0002]
+    )
+
+
+def _resumed_new_lr(rows: Rows) -> bool:
+    first = {r["iter"]: r["lr"] for r in rows[:30]}
+    second = {r["iter"]: r["lr"] for r in rows[30:]}
+    # iterations 21-30 logged twice with the same LR: the doubled base lr never acts
+    same = all(second[i] == pytest.approx(first[i]) for i in range(21, 31))
+    return same and max(second.values()) < 1e-3 and min(second) == 21
+
+
+def _fresh_restart(rows: Rows) -> bool:
+    return [r["iter"] for r in rows] == [*range(1, 36), *range(1, 61)] and rows[35]["lr"] == 1e-8
+
+
 def _warmup_never_ends(rows: Rows) -> bool:
     lrs = [r["lr"] for r in rows]
     rising = all(b > a for a, b in zip(lrs, lrs[1:], strict=False))
@@ -151,6 +181,12 @@ EXPECTED: dict[str, Expected] = {
     "mmengine_long_warmup": Expected(((5, 480),), interval=5),
     "mmengine_schedule_past_end": Expected(((2, 300),), interval=2),
     "mmengine_schedule_ends_early": Expected(((2, 300),), interval=2),
+    "mmengine_resume_more_epochs": Expected(((1, 25), (26, 50)), totals=(25, 50)),
+    "mmengine_resume_new_milestones": Expected(
+        ((2, 60), (62, 80)), interval=2, max_epochs=8, checkpoint="epoch_8.pth", val=False
+    ),
+    "mmengine_resume_new_lr": Expected(((1, 30), (21, 60))),
+    "mmengine_fresh_restart": Expected(((1, 35), (1, 60))),
 }
 
 # The fault each sample is there to show, checked on the train lines of all its sessions in order.
@@ -170,6 +206,10 @@ FAULTS: dict[str, Callable[[Rows], bool]] = {
     "mmengine_long_warmup": _long_warmup,
     "mmengine_schedule_past_end": _past_end,
     "mmengine_schedule_ends_early": _ends_early,
+    "mmengine_resume_more_epochs": _resumed_more_epochs,
+    "mmengine_resume_new_milestones": _resumed_new_milestones,
+    "mmengine_resume_new_lr": _resumed_new_lr,
+    "mmengine_fresh_restart": _fresh_restart,
 }
 
 NAMES = sorted(EXPECTED)
@@ -246,9 +286,12 @@ def test_json_lines_follow_mmengine_conventions(name: str) -> None:
             assert len(train) == len(rows) and not any("epoch" in r for r in rows)
             continue
         val = [r for r in rows if "lr" not in r]
-        assert [r["step"] for r in val] == list(range(1, exp.max_epochs + 1))
+        epochs = range(train[0]["epoch"], train[-1]["epoch"] + 1)
+        assert [r["step"] for r in val] == (list(epochs) if exp.val else [])
         assert all("toy/accuracy" in r for r in val)
-        assert {r["epoch"] for r in train} == set(range(1, exp.max_epochs + 1))
+        assert {r["epoch"] for r in train} == set(epochs)
+    if exp.max_epochs is not None:
+        assert _train_rows(_sessions(name)[-1])[-1]["epoch"] == exp.max_epochs
 
 
 def _tb_points(events: Path) -> dict[str, list[tuple[int, float]]]:
@@ -275,15 +318,16 @@ def test_tensorboard_events_match_json(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_text_log_matches_configured_iterations_and_json(name: str) -> None:
     exp = EXPECTED[name]
-    for session, (first, last) in zip(_sessions(name), exp.sessions, strict=True):
+    totals = exp.totals or (exp.sessions[-1][1],) * len(exp.sessions)
+    for session, (first, last), total in zip(_sessions(name), exp.sessions, totals, strict=True):
         text = (session / f"{session.name}.log").read_text(encoding="utf-8")
         if exp.max_epochs is None:
             lines = [(int(i), int(n), lr) for i, n, lr in ITER_LINE.findall(text)]
-            assert {n for _, n, _ in lines} == {EXPECTED[name].sessions[-1][1]}
+            assert {n for _, n, _ in lines} == {total}
         else:
             per_epoch = [(int(e), int(i), int(n), lr) for e, i, n, lr in EPOCH_LINE.findall(text)]
             lines = [((e - 1) * n + i, n, lr) for e, i, n, lr in per_epoch]
-            assert len(VAL_LINE.findall(text)) == exp.max_epochs
+            assert len(VAL_LINE.findall(text)) == (exp.max_epochs if exp.val else 0)
         assert [i for i, _, _ in lines] == list(range(first, last + 1, exp.interval))
         if exp.vis:
             logged = [f"{r['lr']:.4e}" for r in _train_rows(session)]

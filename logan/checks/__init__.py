@@ -7,31 +7,101 @@ files, prints or plots. Missing inputs mean "no finding", never an exception.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import re
-import sys
+import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
 
 from logan.errors import LoganError
-from logan.model import Finding, Run, Severity
+from logan.model import Expected, Finding, Run, Severity
 
 CODE = re.compile(r"^[A-Z]{2}\d{3}$")
 # Modules that register rules when imported; one per family.
-FAMILIES = ("logan.checks.lr", "logan.checks.loss", "logan.checks.throughput", "logan.checks.run")
+FAMILIES = (
+    "logan.checks.lr",
+    "logan.checks.resume",
+    "logan.checks.loss",
+    "logan.checks.throughput",
+    "logan.checks.run",
+)
 
-CheckFn = Callable[[Run, object], Iterable[Finding]]
+# A rule's thresholds as the check receives them: its declared defaults, with any overrides.
+Limits = Mapping[str, float]
+CheckFn = Callable[[Run, "Expected | None", Limits], Iterable[Finding]]
 
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule as a record (flake8's `Violation`): code, name, severity and thresholds declared once.
+
+    Declare it at module level, register its check by decorating it (`@LR001`), and build every
+    finding with `LR001.finding(...)`. The check receives the thresholds as data (`limits`), so an
+    override never patches a module.
+    """
+
     code: str
     name: str
     severity: Severity
-    summary: str
-    doc: str
-    check: CheckFn
+    # Threshold name -> default; the module constant of the same name says why that value.
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    check: CheckFn | None = None
+    summary: str = ""
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if not CODE.match(self.code):
+            raise ValueError(f"rule code {self.code!r} must look like LR001")
+
+    def __call__(self, fn: CheckFn) -> CheckFn:
+        """Register `fn` as this rule's check; its docstring is the rule's documentation."""
+        doc = (fn.__doc__ or "").strip()
+        if self.code in _REGISTRY and _REGISTRY[self.code].check is not fn:
+            raise ValueError(f"rule code {self.code} registered twice")
+        summary = doc.splitlines()[0] if doc else self.name
+        _REGISTRY[self.code] = dataclasses.replace(
+            self, check=fn, summary=summary, doc=_dedent(doc)
+        )
+        return fn
+
+    def finding(
+        self,
+        message: str,
+        *,
+        step: int | None = None,
+        end_step: int | None = None,
+        epoch: float | None = None,
+        evidence: dict[str, Any] | None = None,
+        hint: str = "",
+        severity: Severity | None = None,
+    ) -> Finding:
+        """A Finding of this rule (`severity` only when one finding is milder than the rule)."""
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=severity or self.severity,
+            message=message,
+            step=step,
+            end_step=end_step,
+            epoch=epoch,
+            evidence=evidence or {},
+            hint=hint,
+        )
+
+    def limits(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+        """The thresholds this rule's check runs with."""
+        return {**self.thresholds, **(overrides or {})}
+
+    def run(
+        self, run: Run, expected: Expected | None, overrides: Mapping[str, float] | None = None
+    ) -> list[Finding]:
+        if self.check is None:
+            return []
+        return list(self.check(run, expected, self.limits(overrides)))
 
 
 _REGISTRY: dict[str, Rule] = {}
@@ -43,25 +113,7 @@ def fmt(x: float) -> str:
     return f"{x:.4g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.3e}"
 
 
-def rule(code: str, name: str, severity: Severity) -> Callable[[CheckFn], CheckFn]:
-    """Register a check under a stable code; its docstring's first line is the summary."""
-    if not CODE.match(code):
-        raise ValueError(f"rule code {code!r} must look like LR001")
-
-    def register(fn: CheckFn) -> CheckFn:
-        doc = (fn.__doc__ or "").strip()
-        if code in _REGISTRY and _REGISTRY[code].check is not fn:
-            raise ValueError(f"rule code {code} registered twice")
-        summary = doc.splitlines()[0] if doc else name
-        _REGISTRY[code] = Rule(code, name, severity, summary, _dedent(doc), fn)
-        return fn
-
-    return register
-
-
 def _dedent(doc: str) -> str:
-    import textwrap
-
     first, _, rest = doc.partition("\n")
     return (first + "\n" + textwrap.dedent(rest)).strip()
 
@@ -93,8 +145,16 @@ def selected(
     return out
 
 
+# Per rule code, the thresholds to override: {"LS002": {"SPIKE_Z": 6.0}}.
+Overrides = Mapping[str, Mapping[str, float]]
+
+
 def run_checks(
-    run: Run, expected: object, rules: list[Rule] | None = None, errors: list[str] | None = None
+    run: Run,
+    expected: Expected | None,
+    rules: list[Rule] | None = None,
+    errors: list[str] | None = None,
+    overrides: Overrides | None = None,
 ) -> list[Finding]:
     """Run the rules over one run; findings sorted by severity then step.
 
@@ -102,9 +162,10 @@ def run_checks(
     never the run's other findings.
     """
     findings: list[Finding] = []
+    active = overrides if overrides is not None else (_ACTIVE.get() or {})
     for r in rules if rules is not None else selected():
         try:
-            findings.extend(r.check(run, expected))
+            findings.extend(r.run(run, expected, active.get(r.code)))
         except Exception as exc:  # noqa: BLE001
             if errors is not None:
                 errors.append(f"rule {r.code} failed ({type(exc).__name__}: {exc}); please report")
@@ -112,63 +173,46 @@ def run_checks(
     return findings
 
 
-_CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
-
-
 def thresholds(code: str) -> dict[str, float]:
-    """The named numeric constants a rule's check reads: what `[tool.logan.thresholds]` can set."""
-    rule_ = registry()[code]
-    module = sys.modules[rule_.check.__module__]
-    # Names the check reads, and the names read by the module's own helpers it calls.
-    used: set[str] = set()
-    todo = [rule_.check]
-    while todo:
-        fn = todo.pop()
-        for name in fn.__code__.co_names:
-            if name in used:
-                continue
-            used.add(name)
-            helper = getattr(module, name, None)
-            if callable(helper) and getattr(helper, "__module__", None) == module.__name__:
-                if hasattr(helper, "__code__"):
-                    todo.append(helper)
-    return {
-        name: value
-        for name, value in vars(module).items()
-        if name in used
-        and _CONSTANT.match(name)
-        and isinstance(value, (int, float))
-        and not isinstance(value, bool)
-    }
+    """A rule's thresholds and their defaults: what `[tool.logan.thresholds]` can set."""
+    return dict(registry()[code].thresholds)
+
+
+def parse_overrides(values: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """{"LS002.SPIKE_Z": 6} -> {"LS002": {"SPIKE_Z": 6.0}}, checked against the rules' declared
+    thresholds; an unknown name or a value of the wrong kind is a LoganError saying what to use."""
+    reg = registry()
+    out: dict[str, dict[str, float]] = {}
+    for key, value in values.items():
+        code, _, name = key.partition(".")
+        code = code.upper()
+        known = reg[code].thresholds if code in reg else {}
+        if name not in known:
+            names = ", ".join(sorted(known))
+            raise LoganError(
+                f"unknown threshold {key!r}; use CODE.NAME"
+                + (f" with NAME one of {names}" if names else " (see `logan rules`)")
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise LoganError(f"threshold {key!r} must be a number, not {value!r}")
+        default = known[name]
+        if isinstance(default, int) and value != int(value):
+            raise LoganError(f"threshold {key!r} must be a whole number, not {value!r}")
+        out.setdefault(code, {})[name] = type(default)(value)
+    return out
+
+
+# Overrides set by `overridden()` for the checks run inside its block (per thread and task).
+_ACTIVE: ContextVar[Overrides | None] = ContextVar("logan_threshold_overrides", default=None)
 
 
 @contextmanager
-def overridden(values: Mapping[str, float]) -> Iterator[None]:
-    """Temporarily set thresholds given as {"LS002.SPIKE_Z": 6.0}; unknown names are an error.
-
-    Checks read their module's constants when they run, so patching the module is enough; the
-    previous values come back afterwards so one analysis never leaks into the next.
-    """
-    saved: list[tuple[object, str, object]] = []
+def overridden(values: Mapping[str, Any]) -> Iterator[None]:
+    """Thresholds given as {"LS002.SPIKE_Z": 6} for the checks run inside the block: validated
+    (a LoganError names what to use), then handed to each check as data; no module is patched,
+    and nothing outlives the block."""
+    token = _ACTIVE.set(parse_overrides(values))
     try:
-        for key, value in values.items():
-            code, _, name = key.partition(".")
-            reg = registry()
-            if code.upper() not in reg or name not in thresholds(code.upper()):
-                known = ", ".join(sorted(thresholds(code.upper()))) if code.upper() in reg else ""
-                raise LoganError(
-                    f"unknown threshold {key!r}; use CODE.NAME"
-                    + (f" with NAME one of {known}" if known else " (see `logan rules`)")
-                )
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise LoganError(f"threshold {key!r} must be a number, not {value!r}")
-            target = sys.modules[reg[code.upper()].check.__module__]
-            old = getattr(target, name)
-            if isinstance(old, int) and value != int(value):
-                raise LoganError(f"threshold {key!r} must be a whole number, not {value!r}")
-            saved.append((target, name, old))
-            setattr(target, name, type(old)(value))
         yield
     finally:
-        for module, name, old in reversed(saved):
-            setattr(module, name, old)
+        _ACTIVE.reset(token)

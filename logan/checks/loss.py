@@ -1,4 +1,4 @@
-"""Loss rules: non-finite values, spikes, divergence.
+"""Loss rules: non-finite values, spikes, divergence, a loss that stopped moving.
 
 mmengine logs each loss as the mean over the last 10 iterations (its LogProcessor window), so a
 single bad batch shows as a bump spread over up to 10 logged points, and one NaN poisons the mean:
@@ -13,16 +13,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from logan.checks import fmt, rule
-from logan.model import Finding, Run, Severity
+from logan.checks import Limits, Rule, fmt
+from logan.model import Expected, Finding, Run, Severity
 from logan.tags import is_loss_tag
 
 # mmengine's LogProcessor smooths losses over this many iterations by default.
 MMENGINE_WINDOW = 10
 
 
+def _tags(run: Run) -> list[str]:
+    """The tags the run logged (`Run.tags` is becoming a property: read the table directly)."""
+    return sorted(str(t) for t in run.scalars["tag"].unique())
+
+
 def _loss_tags(run: Run) -> list[str]:
-    tags = [t for t in run.tags() if is_loss_tag(t)]
+    tags = [t for t in _tags(run) if is_loss_tag(t)]
     return sorted(tags, key=lambda t: (t != "loss", t))
 
 
@@ -34,34 +39,105 @@ def _value_at(run: Run, tag: str, step: int) -> float | None:
     return float(s.iloc[-1]) if len(s) else None
 
 
-@rule("LS001", "loss-nonfinite", Severity.ERROR)
-def loss_nonfinite(run: Run, expected: object) -> Iterator[Finding]:
+# LS001 thresholds.
+# Under fp16 with dynamic loss scaling (mmengine AmpOptimWrapper, torch GradScaler, HF fp16) an
+# overflow makes the scaler skip that step and halve the scale: the gradient norm is inf/NaN at
+# that step and finite again after it, and the loss never stops being finite. Such overflows are
+# the scaler working; on more than this share of the logged grad_norm points the scale is
+# collapsing and the run is not training.
+AMP_MAX_OVERFLOW_SHARE = 0.5
+
+LS001 = Rule(
+    "LS001",
+    "loss-nonfinite",
+    Severity.ERROR,
+    thresholds={"AMP_MAX_OVERFLOW_SHARE": AMP_MAX_OVERFLOW_SHARE},
+)
+
+
+def _first_nonfinite(run: Run, tags: list[str]) -> tuple[int, str, float, int] | None:
+    """(step, tag, value, count) of the earliest non-finite point among `tags`."""
+    first: tuple[int, str, float, int] | None = None
+    for tag in tags:
+        s = run.series(tag)
+        bad = s[~np.isfinite(s.to_numpy())]
+        if len(bad) and (first is None or int(bad.index[0]) < first[0]):
+            first = (int(bad.index[0]), tag, float(bad.iloc[0]), int(len(bad)))
+    return first
+
+
+def _amp_wrapper(run: Run) -> str | None:
+    """The dynamic loss scaler the config asks for, named as the config names it, or None."""
+    for config in [s.config for s in run.sessions] + [run.config]:
+        if not isinstance(config, dict):
+            continue
+        wrapper = config.get("optim_wrapper")
+        wtype = wrapper.get("type") if isinstance(wrapper, dict) else None
+        if isinstance(wtype, str) and "Amp" in wtype:
+            return wtype
+        for key in ("fp16", "half"):  # HF TrainingArguments
+            if config.get(key) is True:
+                return f"{key}=True"
+        fp16 = config.get("fp16")  # mmcv: fp16 = dict(loss_scale='dynamic')
+        if isinstance(fp16, dict) and fp16.get("loss_scale") == "dynamic":
+            return "fp16 dynamic loss scale"
+    return None
+
+
+def amp_overflows(run: Run, limit: float) -> dict[str, Any] | None:
+    """Evidence that every non-finite grad_norm is a loss-scaler overflow (a skipped step), or
+    None. Needs: every loss finite throughout, grad_norm finite again after each overflow
+    (a step applied with inf gradients would leave the weights, and every later norm, NaN), and
+    overflows on at most `limit` of the logged grad_norm points."""
+    grad = run.series("grad_norm")
+    finite = np.isfinite(grad.to_numpy())
+    if finite.all() or not finite[-1]:
+        return None
+    if any((~np.isfinite(run.series(t).to_numpy())).any() for t in _loss_tags(run)):
+        return None
+    share = float((~finite).mean())
+    if share > limit:
+        return None
+    bad_steps = grad.index[~finite]
+    return {
+        "overflow_points": int((~finite).sum()),
+        "grad_norm_points": int(len(grad)),
+        "overflow_share": share,
+        "first_overflow_step": int(bad_steps[0]),
+        "loss_scaler": _amp_wrapper(run),
+    }
+
+
+@LS001
+def loss_nonfinite(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding]:
     """The loss (or the gradient norm, or the LR) became NaN or infinite.
 
     What it does: finds the first logged step where `loss`, any `loss_*`/`*.loss*` tag,
     `grad_norm` or `lr` is NaN or +-inf, and reports the LR and grad_norm there and how many
-    later points are non-finite too.
+    later points are non-finite too. A non-finite `grad_norm` alone is a mixed-precision
+    overflow, not a fault, when the loss stays finite, the norm is finite again after each one and
+    they are at most half of the logged points: under fp16 with dynamic loss scaling (mmengine
+    `AmpOptimWrapper`, torch `GradScaler`, HF `fp16=True`) the scaler then skips that step and
+    lowers the scale, as designed. Overflow on most steps is reported: the scale is collapsing.
 
     Why it matters: once a loss is NaN the weights usually are too and the rest of the run is
     wasted. HF Trainer replaces non-finite losses in its logs by default
-    (`logging_nan_inf_filter`), so there a non-finite `grad_norm` is the only trace left.
+    (`logging_nan_inf_filter`), so there a non-finite `grad_norm` that never recovers is the only
+    trace left.
 
-    Example: `loss is inf from step 57 (first of 144 non-finite points; lr 1.0, grad_norm inf)`.
+    Example: `loss is inf from step 57 (first of 144 non-finite point(s); lr 1.0, grad_norm inf)`.
 
     How to fix: lower the LR or lengthen the warmup, clip gradients (`clip_grad=dict(max_norm=1)`),
     use bf16 or a loss scaler instead of plain fp16, and look for bad samples near that step.
     """
     # A non-finite LR is a fault of its own (the weights follow it), even when every LR check,
     # which reads finite points only, sees a plausible schedule.
-    candidates = _loss_tags(run) + [t for t in ("grad_norm", "lr") if t in run.tags()]
-    first: tuple[int, str, float, int] | None = None
-    for tag in candidates:
-        s = run.series(tag)
-        bad = s[~np.isfinite(s.to_numpy())]
-        if len(bad) and (first is None or int(bad.index[0]) < first[0]):
-            first = (int(bad.index[0]), tag, float(bad.iloc[0]), int(len(bad)))
+    logged = _tags(run)
+    first = _first_nonfinite(run, _loss_tags(run) + [t for t in ("grad_norm", "lr") if t in logged])
     if first is None:
         return
+    if first[1] == "grad_norm" and amp_overflows(run, lim["AMP_MAX_OVERFLOW_SHARE"]):
+        return  # the loss scaler skipped those steps, as designed
     step, tag, value, count = first
     lr = _value_at(run, "lr", step)
     grad = _value_at(run, "grad_norm", step)
@@ -82,16 +158,18 @@ def loss_nonfinite(run: Run, expected: object) -> Iterator[Finding]:
             f"mmengine averages losses over {MMENGINE_WINDOW} iterations: the first bad iteration "
             f"is at most {MMENGINE_WINDOW - 1} iterations before step {step}"
         )
+    scaler = _amp_wrapper(run)
+    if tag == "grad_norm" and scaler:
+        share = count / max(len(run.series("grad_norm")), 1)
+        evidence["loss_scaler"] = scaler
+        evidence["overflow_share"] = share
     extra = [
         f"lr {fmt(lr)}" if lr is not None and tag != "lr" else None,
         f"grad_norm {fmt(grad)}" if grad is not None and tag != "grad_norm" else None,
     ]
     context = "; ".join(x for x in extra if x)
-    yield Finding(
-        code="LS001",
-        name="loss-nonfinite",
-        severity=Severity.ERROR,
-        message=f"{tag} is {value} from step {step} ({count} non-finite point(s)"
+    yield LS001.finding(
+        f"{tag} is {value} from step {step} ({count} non-finite point(s)"
         + (f"; {context}" if context else "")
         + ")",
         step=step,
@@ -128,15 +206,20 @@ CHUNK = 20_000
 Z_CLIP = 1e150
 
 
-def _robust_z(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+# Losses near 1e308 overflow the differences and give inf/inf: those z-scores are NaN (no spike),
+# and numpy's warnings about them must not reach the user's stderr.
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")
+def _robust_z(
+    values: np.ndarray, window: int, min_history: int = SPIKE_MIN_HISTORY
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """z-score of each point against the median/MAD of the (up to) `window` points before it;
-    NaN until SPIKE_MIN_HISTORY points exist. Vectorised over sliding windows, in chunks."""
+    NaN until `min_history` points exist. Vectorised over sliding windows, in chunks."""
     values = np.clip(values, -Z_CLIP, Z_CLIP)
     n = len(values)
     med = np.full(n, np.nan)
     mad = np.full(n, np.nan)
     # Short histories at the start (fewer than `window` points before them).
-    for i in range(SPIKE_MIN_HISTORY, min(window, n)):
+    for i in range(min_history, min(window, n)):
         w = values[:i]
         med[i] = np.median(w)
         mad[i] = np.median(np.abs(w - med[i]))
@@ -155,8 +238,23 @@ def _robust_z(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, 
     return (values - med) / scale, med, scale
 
 
-@rule("LS002", "loss-spike", Severity.WARNING)
-def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
+LS002 = Rule(
+    "LS002",
+    "loss-spike",
+    Severity.WARNING,
+    thresholds={
+        "SPIKE_WINDOW": SPIKE_WINDOW,
+        "SPIKE_MIN_HISTORY": SPIKE_MIN_HISTORY,
+        "SPIKE_Z": SPIKE_Z,
+        "SPIKE_MIN_REL": SPIKE_MIN_REL,
+        "RECOVERED_Z": RECOVERED_Z,
+        "MAX_REPORTED_SPIKES": MAX_REPORTED_SPIKES,
+    },
+)
+
+
+@LS002
+def loss_spike(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding]:
     """Sudden loss spikes, with whether and how fast the loss recovered.
 
     What it does: compares each loss point with the median and MAD of the 50 points before it
@@ -175,15 +273,15 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
     at the spike steps.
     """
     loss = run.series("loss", finite=True)
-    if len(loss) < SPIKE_MIN_HISTORY + 5:
+    if len(loss) < lim["SPIKE_MIN_HISTORY"] + 5:
         return
     steps = loss.index.to_numpy(dtype="int64")
     values = loss.to_numpy(dtype="float64")
     clipped = np.clip(values, -Z_CLIP, Z_CLIP)  # for arithmetic; reports show `values`
-    z, med, scale = _robust_z(clipped, SPIKE_WINDOW)
+    z, med, scale = _robust_z(clipped, lim["SPIKE_WINDOW"], lim["SPIKE_MIN_HISTORY"])
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = (clipped - med) / np.abs(med)
-    hits = np.nonzero((z > SPIKE_Z) & (rel > SPIKE_MIN_REL))[0]
+    hits = np.nonzero((z > lim["SPIKE_Z"]) & (rel > lim["SPIKE_MIN_REL"]))[0]
     if not len(hits):
         return
     # Consecutive hits are one spike (mmengine's averaging spreads one bad batch over 10 points).
@@ -193,16 +291,18 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
             spikes.append(hit)
     grad = run.series("grad_norm")
     gz = None
-    if len(grad) > SPIKE_MIN_HISTORY + 5:
+    if len(grad) > lim["SPIKE_MIN_HISTORY"] + 5:
         g = grad[np.isfinite(grad.to_numpy())]
-        gz_values, _, _ = _robust_z(g.to_numpy(dtype="float64"), SPIKE_WINDOW)
+        gz_values, _, _ = _robust_z(
+            g.to_numpy(dtype="float64"), lim["SPIKE_WINDOW"], lim["SPIKE_MIN_HISTORY"]
+        )
         gz = pd.Series(gz_values, index=g.index)
     details: list[dict[str, Any]] = []
     for i in spikes:
         base, sc = med[i], scale[i]
         rec: int | None = None
         for j in range(i + 1, len(values)):
-            if (clipped[j] - base) / sc <= RECOVERED_Z:
+            if (clipped[j] - base) / sc <= lim["RECOVERED_Z"]:
                 rec = int(steps[j] - steps[i])
                 break
         # Only a grad_norm spike strictly before the loss spike says "optimizer first": mmengine
@@ -210,8 +310,10 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
         grad_before = grad_with = None
         if gz is not None:
             lo = steps[max(0, i - MMENGINE_WINDOW)]
-            grad_before = bool((gz[(gz.index < steps[i]) & (gz.index >= lo)] > SPIKE_Z).any())
-            grad_with = bool((gz[gz.index == steps[i]] > SPIKE_Z).any())
+            grad_before = bool(
+                (gz[(gz.index < steps[i]) & (gz.index >= lo)] > lim["SPIKE_Z"]).any()
+            )
+            grad_with = bool((gz[gz.index == steps[i]] > lim["SPIKE_Z"]).any())
         details.append(
             {
                 "step": int(steps[i]),
@@ -224,7 +326,7 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
             }
         )
     # A spike that never recovers after the loss starts diverging is LS003's finding, not a spike.
-    diverged = divergence(run)
+    diverged = divergence(run, LS003.limits())
     if diverged is not None:
         details = [
             d
@@ -248,21 +350,18 @@ def loss_spike(run: Run, expected: object) -> Iterator[Finding]:
         if worst["grad_norm_spike_same_step"]
         else ""
     )
-    yield Finding(
-        code="LS002",
-        name="loss-spike",
-        severity=Severity.WARNING,
-        message=f"{len(details)} loss spike(s); largest at step {worst['step']}: "
+    yield LS002.finding(
+        f"{len(details)} loss spike(s); largest at step {worst['step']}: "
         f"{fmt(worst['loss'])} vs median {fmt(worst['median_before'])} ({z_text}), "
         f"{rec_text}{grad_text}",
         step=details[0]["step"],
         end_step=details[-1]["step"],
         epoch=details[0]["step"] / run.epoch_length if run.epoch_length else None,
         evidence={
-            "spikes": details[:MAX_REPORTED_SPIKES],
+            "spikes": details[: lim["MAX_REPORTED_SPIKES"]],
             "count": len(details),
-            "threshold_z": SPIKE_Z,
-            "window": SPIKE_WINDOW,
+            "threshold_z": lim["SPIKE_Z"],
+            "window": lim["SPIKE_WINDOW"],
         },
         hint="Clip gradients, lower the peak LR or lengthen the warmup, and inspect the batches "
         "at the spike steps.",
@@ -280,20 +379,32 @@ DIVERGE_RISE = 0.5
 DIVERGE_TAIL = 0.2
 
 
-def divergence(run: Run) -> dict[str, Any] | None:
+LS003 = Rule(
+    "LS003",
+    "loss-divergence",
+    Severity.ERROR,
+    thresholds={
+        "DIVERGE_SMOOTH_SHARE": DIVERGE_SMOOTH_SHARE,
+        "DIVERGE_RISE": DIVERGE_RISE,
+        "DIVERGE_TAIL": DIVERGE_TAIL,
+    },
+)
+
+
+def divergence(run: Run, lim: Limits) -> dict[str, Any] | None:
     """The divergence LS003 reports (also used by LS002 to leave its spikes to LS003)."""
     loss = run.series("loss", finite=True)
     n = len(loss)
     if n < 20:
         return None
-    window = max(5, int(n * DIVERGE_SMOOTH_SHARE) | 1)
+    window = max(5, int(n * lim["DIVERGE_SMOOTH_SHARE"]) | 1)
     smooth = loss.rolling(window, center=True, min_periods=1).median()
     steps = smooth.index.to_numpy(dtype="int64")
     values = smooth.to_numpy(dtype="float64")
     imin = int(np.argmin(values))
     lo, start, end = float(values[imin]), float(values[0]), float(values[-1])
-    level = lo + DIVERGE_RISE * max(start - lo, abs(lo))
-    tail = steps >= steps[-1] - DIVERGE_TAIL * (steps[-1] - steps[0])
+    level = lo + lim["DIVERGE_RISE"] * max(start - lo, abs(lo))
+    tail = steps >= steps[-1] - lim["DIVERGE_TAIL"] * (steps[-1] - steps[0])
     if imin >= np.argmax(tail) or not np.all(values[tail] > level):
         return None
     if end <= values[(imin + len(values)) // 2]:
@@ -309,8 +420,8 @@ def divergence(run: Run) -> dict[str, Any] | None:
     }
 
 
-@rule("LS003", "loss-divergence", Severity.ERROR)
-def loss_divergence(run: Run, expected: object) -> Iterator[Finding]:
+@LS003
+def loss_divergence(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding]:
     """The loss trends up, well above its best, and does not come back by the end of the run.
 
     What it does: smooths the finite loss with a rolling median (5% of the points), finds its
@@ -326,15 +437,12 @@ def loss_divergence(run: Run, expected: object) -> Iterator[Finding]:
     How to fix: lower the LR (or its peak after warmup), clip gradients, and resume from the
     checkpoint before the minimum's step.
     """
-    d = divergence(run)
+    d = divergence(run, lim)
     if d is None:
         return
     lo, end, at, last = d["min_loss"], d["final_loss"], d["min_step"], d["last_step"]
-    yield Finding(
-        code="LS003",
-        name="loss-divergence",
-        severity=Severity.ERROR,
-        message=f"loss rose from its minimum {fmt(lo)} at step {at} to {fmt(end)} at step "
+    yield LS003.finding(
+        f"loss rose from its minimum {fmt(lo)} at step {at} to {fmt(end)} at step "
         f"{last} and did not recover",
         step=at,
         end_step=last,
@@ -342,4 +450,102 @@ def loss_divergence(run: Run, expected: object) -> Iterator[Finding]:
         evidence=d,
         hint="Lower the (peak) LR, clip gradients, and resume from a checkpoint before the "
         "minimum's step.",
+    )
+
+
+# LS004 thresholds.
+# A loss computed on changing batches by a model that learns is never the same to the last
+# printed digit twice in a row for long: 20 logged points in a row are far beyond chance, and
+# the stretch must also be 10% of the logged points, so a short stall in a long run does not count.
+FROZEN_MIN_POINTS = 20
+FROZEN_MIN_SHARE = 0.10
+# Values printed with fewer significant digits than this (0.69, 1.2e-05) or whole numbers (a
+# count-like loss, 0 after convergence) repeat legitimately: rounding, not a dead run.
+FROZEN_MIN_DIGITS = 4
+
+LS004 = Rule(
+    "LS004",
+    "loss-frozen",
+    Severity.ERROR,
+    thresholds={
+        "FROZEN_MIN_POINTS": FROZEN_MIN_POINTS,
+        "FROZEN_MIN_SHARE": FROZEN_MIN_SHARE,
+        "FROZEN_MIN_DIGITS": FROZEN_MIN_DIGITS,
+    },
+)
+
+
+def significant_digits(value: float) -> int:
+    """Significant digits of a float as printed in its shortest round-trip form."""
+    text = np.format_float_positional(abs(value), unique=True, trim="-")
+    digits = text.replace(".", "").lstrip("0")
+    return len(digits.rstrip("0")) if "." not in text else len(digits)
+
+
+def _longest_repeat(values: np.ndarray) -> tuple[int, int]:
+    """(start index, length) of the longest run of exactly equal consecutive values."""
+    change = np.nonzero(values[1:] != values[:-1])[0] + 1
+    bounds = np.concatenate(([0], change, [len(values)]))
+    lengths = np.diff(bounds)
+    i = int(np.argmax(lengths))
+    return int(bounds[i]), int(lengths[i])
+
+
+@LS004
+def loss_frozen(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding]:
+    """The training loss is the same to the last logged digit for a long stretch: a dead run.
+
+    What it does: finds the longest stretch of consecutive logged points where the training loss
+    is exactly the same value, and reports it when it spans at least 20 logged points and 10% of
+    them. Whole numbers and values printed with fewer than 4 significant digits are left alone:
+    they repeat through rounding.
+
+    Why it matters: a loss computed on different batches is never identical to many digits
+    unless the model's output no longer depends on its weights or its input: dead ReLUs, a
+    saturated output, NaN weights behind a filtered log, a frozen or detached graph. Everything
+    logged after that point is wasted compute.
+
+    Example: `loss is 16.74222755 at all 3650 logged points from step 120 to step 36620 (89% of
+    the logged points): the model stopped learning`.
+
+    How to fix: look at the step where it froze: lower the LR (a too-large step kills ReLUs or
+    saturates the output), check that the loss depends on the trainable weights
+    (`requires_grad`, no `.detach()`), and resume from a checkpoint before that step.
+    """
+    tags = _loss_tags(run)
+    if not tags:
+        return
+    loss = run.series(tags[0], finite=True)
+    n = len(loss)
+    if n < lim["FROZEN_MIN_POINTS"]:
+        return
+    values = loss.to_numpy(dtype="float64")
+    start, length = _longest_repeat(values)
+    if length < lim["FROZEN_MIN_POINTS"] or length / n < lim["FROZEN_MIN_SHARE"]:
+        return
+    value = float(values[start])
+    if value == round(value) or significant_digits(value) < lim["FROZEN_MIN_DIGITS"]:
+        return  # an integer-valued or heavily rounded loss repeats legitimately
+    steps = loss.index.to_numpy(dtype="int64")
+    first, last = int(steps[start]), int(steps[start + length - 1])
+    share = length / n
+    lr = _value_at(run, "lr", first)
+    text = np.format_float_positional(value, unique=True, trim="-")
+    yield LS004.finding(
+        f"{tags[0]} is {text} at all {length} logged points from step {first} to step {last} "
+        f"({share:.0%} of the logged points): the model stopped learning",
+        step=first,
+        end_step=last,
+        epoch=first / run.epoch_length if run.epoch_length else None,
+        evidence={
+            "tag": tags[0],
+            "value": value,
+            "points": length,
+            "share_of_points": share,
+            "first_step": first,
+            "last_step": last,
+            "lr_at_start": lr,
+        },
+        hint="Lower the LR, check that the loss depends on trainable weights (requires_grad, no "
+        "detach), and resume from a checkpoint before this step.",
     )

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from logan.checks import fmt, rule
-from logan.model import Finding, Run, Severity
-from logan.schedule.from_logs import Expected, equal_mask, lr_tolerance
+from logan.checks import Limits, Rule, fmt
+from logan.model import Expected, Finding, Run, Severity
+from logan.schedule.from_logs import equal_mask, lr_tolerance
 
 # LR001 thresholds.
 # The flat stretch must cover at least one epoch (the seed bug freezes for whole epochs); without
@@ -32,8 +32,21 @@ PLATEAU_HINT = (
 )
 
 
-@rule("LR001", "lr-plateau", Severity.ERROR)
-def lr_plateau(run: Run, expected: object) -> Iterator[Finding]:
+LR001 = Rule(
+    "LR001",
+    "lr-plateau",
+    Severity.ERROR,
+    thresholds={
+        "PLATEAU_MIN_RUN_SHARE": PLATEAU_MIN_RUN_SHARE,
+        "MIN_DECAY_SHARE": MIN_DECAY_SHARE,
+        "FLOOR_SHARE": FLOOR_SHARE,
+        "MIN_EXPECTED_DROP": MIN_EXPECTED_DROP,
+    },
+)
+
+
+@LR001
+def lr_plateau(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding]:
     """The LR was decaying, then froze above its floor until the end of training.
 
     What it does: finds the final stretch where the learning rate stays constant (to the logged
@@ -51,9 +64,11 @@ def lr_plateau(run: Run, expected: object) -> Iterator[Finding]:
     step 150; the expected cosine ends at 0; 67% of training affected`.
 
     How to fix: give the scheduler an explicit `end` (`end=max_epochs` with
-    `convert_to_iter_based=True`), or make `T_max`/`end` cover the whole run.
+    `convert_to_iter_based=True`), or make `T_max`/`end` cover the whole run. The cause named in
+    the finding comes from the config the frozen session ran with: the missing `end` only when
+    that config has none; a resume after a schedule edit when the session was one (see LR007).
     """
-    if not isinstance(expected, Expected):
+    if expected is None:
         return
     if expected.source == "logs" and expected.shape != "smooth":
         return  # a guessed cosine is never compared against a staircase or a constant LR
@@ -73,17 +88,20 @@ def lr_plateau(run: Run, expected: object) -> Iterator[Finding]:
     value = float(values[start])
     first_flat = int(steps[start + 1])
     length = run.epoch_length
-    min_len = length if length else PLATEAU_MIN_RUN_SHARE * last
+    min_len = length if length else lim["PLATEAU_MIN_RUN_SHARE"] * last
     if last - p0 < min_len or p0 <= expected.peak_step:
         return
-    if value > peak * (1 - MIN_DECAY_SHARE):
+    if value > peak * (1 - lim["MIN_DECAY_SHARE"]):
         return  # never decayed: warmup then constant
-    if value <= floor + FLOOR_SHARE * (peak - floor):
+    if value <= floor + lim["FLOOR_SHARE"] * (peak - floor):
         return  # sitting at the floor
     if _configured_floor(expected, value, lr_tolerance(run.meta)):
         return  # the config's own schedule settles at this LR (e.g. eta_min equal to the base LR)
     exp_start, exp_end = expected.at(p0), expected.at(last)
-    if exp_start - exp_end < MIN_EXPECTED_DROP * peak or value - exp_end < MIN_EXPECTED_DROP * peak:
+    if (
+        exp_start - exp_end < lim["MIN_EXPECTED_DROP"] * peak
+        or value - exp_end < lim["MIN_EXPECTED_DROP"] * peak
+    ):
         return
     step = p0 + 1  # the first iteration that should have had a new LR
     affected = (last - p0) / last
@@ -115,21 +133,18 @@ def lr_plateau(run: Run, expected: object) -> Iterator[Finding]:
             where = f" (the first step after epoch {epoch:g})"
         else:
             where = f" (epoch {epoch:.2f}, not at an epoch boundary)"
-    cause = expected.extra.get("cause")
+    cause, fix = plateau_cause(run, expected, step)
     if cause:
         evidence["cause"] = cause
-    if expected.extra.get("fix"):
-        evidence["fix"] = expected.extra["fix"]
+    if fix:
+        evidence["fix"] = fix
     message = (
         f"LR frozen at {fmt(value)} ({value / peak:.0%} of peak {fmt(peak)}) from step {step}"
         f"{where} to the end at step {last}, while the expected schedule falls to {fmt(exp_end)}; "
         f"{affected:.0%} of training affected"
     )
-    yield Finding(
-        code="LR001",
-        name="lr-plateau",
-        severity=Severity.ERROR,
-        message=message,
+    yield LR001.finding(
+        message,
         step=step,
         end_step=last,
         epoch=epoch,
@@ -138,11 +153,46 @@ def lr_plateau(run: Run, expected: object) -> Iterator[Finding]:
     )
 
 
+def _session_at(run: Run, step: int) -> int | None:
+    """Index of the session that trained `step` (on the run's timeline), if sessions are known."""
+    found = None
+    for i, session in enumerate(run.sessions):
+        if session.first_step is not None and session.first_step <= step:
+            found = i
+    return found
+
+
+def _lacks_end(config: dict[str, Any]) -> bool:
+    """Some LR scheduler in the config has no `end` (mmengine then uses the loop's length)."""
+    raw = config.get("param_scheduler")
+    cfgs = [raw] if isinstance(raw, dict) else list(raw) if isinstance(raw, (list, tuple)) else []
+    return any(isinstance(c, dict) and "end" not in c for c in cfgs)
+
+
+def plateau_cause(run: Run, expected: Expected, step: int) -> tuple[str | None, str | None]:
+    """Why the LR froze at `step`, from evidence only: a resume after a schedule edit when the
+    session that froze was one; the simulator's cause (a missing `end`) only when the config
+    that session ran with really lacks an `end`. No cause beats a wrong one."""
+    cause, fix = expected.cause, expected.fix
+    index = _session_at(run, step)
+    config = run.sessions[index].config if index is not None else None
+    if index is None or config is None:
+        return cause, fix
+    from logan.checks.resume import RESUME_HINT, departure, resume_cause
+
+    dep = departure(run, index)
+    if dep is not None and dep.changes:
+        return resume_cause(dep), RESUME_HINT
+    if cause and "`end` is not set" in cause and not _lacks_end(config):
+        return None, None
+    return cause, fix
+
+
 def _configured_floor(expected: Expected, value: float, tol: tuple[float, float]) -> bool:
     """Does the run's config, simulated, end its schedule at `value`? When the simulation did not
     reproduce the log closely enough to be the expected schedule, the logs' guess is used, but a
     plateau at the very LR the config settles at is what the config asked for, not a freeze."""
-    curve = expected.extra.get("configured_curve")
+    curve = expected.configured_curve
     if expected.source != "logs" or curve is None or not len(curve[1]):
         return False
     end = float(curve[1][-1])
@@ -160,8 +210,10 @@ CYCLE_RISE_SHARE = 0.25
 JUMP_POINTS = 1
 
 
-def _valleys(values: np.ndarray, peak: float, tol: tuple[float, float]) -> list[tuple[int, int]]:
-    """(index of minimum, index where the LR is back up by CYCLE_RISE_SHARE of the peak) pairs."""
+def _valleys(
+    values: np.ndarray, peak: float, tol: tuple[float, float], rise: float = CYCLE_RISE_SHARE
+) -> list[tuple[int, int]]:
+    """(index of minimum, index where the LR is back up by `rise` of the peak) pairs."""
     out = []
     i, n = 0, len(values)
     low = 0
@@ -173,9 +225,9 @@ def _valleys(values: np.ndarray, peak: float, tol: tuple[float, float]) -> list[
         up = low
         while up + 1 < n and values[up + 1] >= values[up]:
             up += 1
-            if values[up] - values[low] >= CYCLE_RISE_SHARE * peak:
+            if values[up] - values[low] >= rise * peak:
                 break
-        if values[up] - values[low] >= CYCLE_RISE_SHARE * peak:
+        if values[up] - values[low] >= rise * peak:
             out.append((low, up))
             # continue from the top of this rise
             while up + 1 < n and values[up + 1] >= values[up]:
@@ -184,8 +236,18 @@ def _valleys(values: np.ndarray, peak: float, tol: tuple[float, float]) -> list[
     return out
 
 
-@rule("LR003", "lr-cycles", Severity.WARNING)
-def lr_cycles(run: Run, expected: object) -> Iterator[Finding]:
+LR003 = Rule(
+    "LR003",
+    "lr-cycles",
+    Severity.WARNING,
+    thresholds={
+        "CYCLE_RISE_SHARE": CYCLE_RISE_SHARE,
+    },
+)
+
+
+@LR003
+def lr_cycles(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding]:
     """A decaying LR climbs back up, smoothly, although no restart was configured.
 
     What it does: after the LR has decayed to a minimum, looks for a gradual climb back up by at
@@ -216,16 +278,20 @@ def lr_cycles(run: Run, expected: object) -> Iterator[Finding]:
     if peak <= 0:
         return
     tol = lr_tolerance(run.meta)
-    valleys = [(lo, up) for lo, up in _valleys(values, peak, tol) if up - lo > JUMP_POINTS]
+    valleys = [
+        (lo, up)
+        for lo, up in _valleys(values, peak, tol, lim["CYCLE_RISE_SHARE"])
+        if up - lo > JUMP_POINTS
+    ]
     # The rise must follow a real decay: the minimum is well below the peak.
-    valleys = [(lo, up) for lo, up in valleys if values[lo] <= peak * (1 - CYCLE_RISE_SHARE)]
+    valleys = [(lo, up) for lo, up in valleys if values[lo] <= peak * (1 - lim["CYCLE_RISE_SHARE"])]
     # ... reached by decaying (not the warmup's start), and not where a session starts (LR004).
     session_starts = {s.first_step for s in run.sessions[1:]}
     valleys = [
         (lo, up)
         for lo, up in valleys
         if lo > 0
-        and values[:lo].max() - values[lo] >= CYCLE_RISE_SHARE * peak
+        and values[:lo].max() - values[lo] >= lim["CYCLE_RISE_SHARE"] * peak
         and int(steps[lo]) not in session_starts
     ]
     if not valleys:
@@ -260,11 +326,8 @@ def lr_cycles(run: Run, expected: object) -> Iterator[Finding]:
         f"LR reaches a minimum of {fmt(float(values[first]))} at step {lows[0]} and climbs back "
         f"up: {len(valleys)} cycle(s)" + (f" of {period:g} steps" if period else "") + factor
     )
-    yield Finding(
-        code="LR003",
-        name="lr-cycles",
-        severity=Severity.WARNING,
-        message=message,
+    yield LR003.finding(
+        message,
         step=lows[0],
         end_step=int(steps[-1]),
         epoch=lows[0] / run.epoch_length if run.epoch_length else None,
@@ -278,12 +341,10 @@ def lr_cycles(run: Run, expected: object) -> Iterator[Finding]:
 RESTART_TYPES = ("CosineRestart", "CosineAnnealingWarmRestarts", "Cyclic", "OneCycle")
 
 
-def _configured_restarts(expected: object) -> bool:
+def _configured_restarts(expected: Expected | None) -> bool:
     """True when the run's simulated config contains a scheduler that restarts or cycles."""
-    if not isinstance(expected, Expected):
-        return False
-    sim = expected.extra.get("simulation")
-    spans = getattr(sim, "spans", ()) or ()
+    sim = expected.simulation if expected is not None else None
+    spans = sim.spans if sim is not None else ()
     return any(any(t in span.type for t in RESTART_TYPES) for span in spans)
 
 
@@ -293,8 +354,18 @@ def _configured_restarts(expected: object) -> bool:
 RESTART_JUMP = 1.5
 
 
-@rule("LR004", "lr-restart", Severity.ERROR)
-def lr_restart(run: Run, expected: object) -> Iterator[Finding]:
+LR004 = Rule(
+    "LR004",
+    "lr-restart",
+    Severity.ERROR,
+    thresholds={
+        "RESTART_JUMP": RESTART_JUMP,
+    },
+)
+
+
+@LR004
+def lr_restart(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding]:
     """A later session started the schedule again instead of resuming it.
 
     What it does: looks at every session boundary (mmengine timestamp folders, several event files
@@ -329,7 +400,7 @@ def lr_restart(run: Run, expected: object) -> Iterator[Finding]:
             continue
         before = float(prev_rows.sort_values("step")["value"].iloc[-1])
         after = float(cur_rows["value"].iloc[0])
-        jumped = before > 0 and after >= RESTART_JUMP * before
+        jumped = before > 0 and after >= lim["RESTART_JUMP"] * before
         if not (cur.restarted or jumped):
             continue
         logged_first = cur.first_step - cur.step_offset
@@ -343,11 +414,8 @@ def lr_restart(run: Run, expected: object) -> Iterator[Finding]:
             f"step {prev.last_step - prev.step_offset} with LR {fmt(before)}: the schedule "
             "started again"
         )
-        yield Finding(
-            code="LR004",
-            name="lr-restart",
-            severity=Severity.ERROR,
-            message=message,
+        yield LR004.finding(
+            message,
             step=cur.first_step,
             end_step=cur.last_step,
             epoch=None,
@@ -380,8 +448,20 @@ WARMUP_CUT_SHORT = 0.90
 WARMUP_TYPES = ("LinearLR", "QuadraticWarmupLR")
 
 
-@rule("LR005", "warmup", Severity.WARNING)
-def warmup(run: Run, expected: object) -> Iterator[Finding]:
+LR005 = Rule(
+    "LR005",
+    "warmup",
+    Severity.WARNING,
+    thresholds={
+        "WARMUP_UNFINISHED_SHARE": WARMUP_UNFINISHED_SHARE,
+        "WARMUP_MAX_SHARE": WARMUP_MAX_SHARE,
+        "WARMUP_CUT_SHORT": WARMUP_CUT_SHORT,
+    },
+)
+
+
+@LR005
+def warmup(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding]:
     """Warmup that never ends, takes most of the run, or trains whole steps at LR 0.
 
     What it does: reports (warning) an LR still rising over the last 10% of the run — warmup never
@@ -416,17 +496,14 @@ def warmup(run: Run, expected: object) -> Iterator[Finding]:
         return
     planned = _planned_length(run)
     configured = _configured_warmup_share(run)
-    if (planned and last < WARMUP_CUT_SHORT * planned) or (not planned and configured):
+    if (planned and last < lim["WARMUP_CUT_SHORT"] * planned) or (not planned and configured):
         # The run stopped (killed, crashed) before its planned end, or its length is known only
         # from the config: an unfinished warmup is then the run's end, not the warmup's fault.
         # Judge the configured warmup against the planned training instead.
-        if configured and configured[0] > WARMUP_MAX_SHARE:
+        if configured and configured[0] > lim["WARMUP_MAX_SHARE"]:
             share, end, total, unit = configured
-            yield Finding(
-                code="LR005",
-                name="warmup",
-                severity=Severity.WARNING,
-                message=f"the configured warmup takes {share:.0%} of the planned training (until "
+            yield LR005.finding(
+                f"the configured warmup takes {share:.0%} of the planned training (until "
                 f"{unit} {end:g} of {total:g}); the run stopped at step {last}",
                 step=first,
                 end_step=last,
@@ -437,7 +514,7 @@ def warmup(run: Run, expected: object) -> Iterator[Finding]:
     if planned:
         span = max(planned - first, 1)
     # Still rising at the end, and never decayed: the warmup never ended.
-    tail_from = last - WARMUP_UNFINISHED_SHARE * span
+    tail_from = last - lim["WARMUP_UNFINISHED_SHARE"] * span
     tail = steps[1:] >= tail_from
     if (
         rising[tail].any()
@@ -445,12 +522,8 @@ def warmup(run: Run, expected: object) -> Iterator[Finding]:
         and values[-1] >= peak * (1 - 1e-9)
         and values[0] < peak
     ):
-        yield Finding(
-            code="LR005",
-            name="warmup",
-            severity=Severity.WARNING,
-            message=f"LR still rising at the last step {last} ({fmt(values[-1])}): the warmup "
-            "never ended",
+        yield LR005.finding(
+            f"LR still rising at the last step {last} ({fmt(values[-1])}): the warmup never ended",
             step=first,
             end_step=last,
             evidence={"first_lr": float(values[0]), "last_lr": float(values[-1])},
@@ -460,13 +533,9 @@ def warmup(run: Run, expected: object) -> Iterator[Finding]:
     pk = int(np.argmax(values >= peak * (1 - 1e-6)))
     if pk > 0 and values[0] < peak * 0.5 and falling.any():
         share = (int(steps[pk]) - first) / span
-        if share > WARMUP_MAX_SHARE:
-            yield Finding(
-                code="LR005",
-                name="warmup",
-                severity=Severity.WARNING,
-                message=f"warmup takes {share:.0%} of the run (until step {int(steps[pk])} of "
-                f"{last})",
+        if share > lim["WARMUP_MAX_SHARE"]:
+            yield LR005.finding(
+                f"warmup takes {share:.0%} of the run (until step {int(steps[pk])} of {last})",
                 step=first,
                 end_step=int(steps[pk]),
                 evidence={"warmup_end_step": int(steps[pk]), "share_of_run": share},
@@ -477,16 +546,13 @@ def warmup(run: Run, expected: object) -> Iterator[Finding]:
     while lead < len(values) and values[lead] == 0.0:
         lead += 1
     if lead > 1:
-        yield Finding(
-            code="LR005",
-            name="warmup",
-            severity=Severity.INFO,
-            message=f"the first {lead} logged steps (to step {int(steps[lead - 1])}) train with "
-            "LR 0",
+        yield LR005.finding(
+            f"the first {lead} logged steps (to step {int(steps[lead - 1])}) train with LR 0",
             step=first,
             end_step=int(steps[lead - 1]),
             evidence={"zero_lr_points": int(lead), "zero_lr_total": int(len(zeros))},
             hint="Start the warmup above 0 (e.g. start_factor=1e-3) or step it per iteration.",
+            severity=Severity.INFO,
         )
 
 
@@ -537,8 +603,19 @@ FROZEN_UNITS_MAX_COVERED = 0.10
 FROZEN_UNITS_MIN_CHANGES = 2
 
 
-@rule("LR006", "lr-frozen-by-units", Severity.WARNING)
-def lr_frozen_by_units(run: Run, expected: object) -> Iterator[Finding]:
+LR006 = Rule(
+    "LR006",
+    "lr-frozen-by-units",
+    Severity.WARNING,
+    thresholds={
+        "FROZEN_UNITS_MAX_COVERED": FROZEN_UNITS_MAX_COVERED,
+        "FROZEN_UNITS_MIN_CHANGES": FROZEN_UNITS_MIN_CHANGES,
+    },
+)
+
+
+@LR006
+def lr_frozen_by_units(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding]:
     """The LR moves only at epoch boundaries, by tiny steps: a per-step schedule stepped per epoch.
 
     What it does: finds an LR that changes only at epoch boundaries, by small amounts, and that by
@@ -570,7 +647,7 @@ def lr_frozen_by_units(run: Run, expected: object) -> Iterator[Finding]:
     moving = ~equal_mask(values, lr_tolerance(run.meta))
     change_at = steps[1:][moving]
     prev_at = steps[:-1][moving]
-    if len(change_at) < FROZEN_UNITS_MIN_CHANGES:
+    if len(change_at) < lim["FROZEN_UNITS_MIN_CHANGES"]:
         return
     # Every change lies on an epoch boundary: an epoch ends between the two logged points.
     start0 = int(steps[0]) if int(steps[0]) == 0 else 1
@@ -580,7 +657,7 @@ def lr_frozen_by_units(run: Run, expected: object) -> Iterator[Finding]:
     if np.any((values[1:] > values[:-1])[moving]):
         return  # rises: not a decay stepped in the wrong unit
     covered = (peak - float(values[-1])) / peak
-    if covered >= FROZEN_UNITS_MAX_COVERED or covered <= 0:
+    if covered >= lim["FROZEN_UNITS_MAX_COVERED"] or covered <= 0:
         return
     epochs_seen = (int(steps[-1]) - start0 + 1) / length
     pace = covered / max(len(change_at), 1)
@@ -590,11 +667,8 @@ def lr_frozen_by_units(run: Run, expected: object) -> Iterator[Finding]:
         f"range in {epochs_seen:.3g} epochs ({fmt(peak)} -> {fmt(float(values[-1]))})"
         + (f"; at this pace the schedule needs ~{need:.0f} epochs" if need else "")
     )
-    yield Finding(
-        code="LR006",
-        name="lr-frozen-by-units",
-        severity=Severity.WARNING,
-        message=message,
+    yield LR006.finding(
+        message,
         step=int(change_at[0]),
         end_step=int(steps[-1]),
         epoch=None,
@@ -610,39 +684,53 @@ def lr_frozen_by_units(run: Run, expected: object) -> Iterator[Finding]:
     )
 
 
-@rule("LR002", "schedule-length", Severity.WARNING)
-def schedule_length(run: Run, expected: object) -> Iterator[Finding]:
-    """The configured schedule does not span training: it ends early or reaches past the end.
+LR002 = Rule("LR002", "schedule-length", Severity.WARNING)
+
+
+@LR002
+def schedule_length(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding]:
+    """The schedule does not span training: it ends early, reaches past the end, or never steps.
 
     What it does: simulates the run's config (only when the simulation reproduces the logged LR)
     and reports a schedule whose last scheduler stops at least 10% of training before the end with
     nothing asked to hold the LR (a `ConstantLR` over the tail is a request, not a fault), or a
     schedule that would still be changing after the last iteration and left the LR more than 10%
-    of its range above its floor (milestones, `end` or `T_max` beyond the run).
+    of its range above its floor (`end` or `T_max` beyond the run). From the config alone, it
+    also reports a step schedule (MultiStepLR, StepLR, mmcv `step=[...]`) whose milestones all
+    lie at or past the end of training while the logged LR never decayed: a 100-epoch recipe
+    trained for 10 epochs. A MultiStepLR whose last stage is simply flat is the recipe, not a
+    fault.
 
     Why it matters: a decay sized for a different training length either wastes the end of
     training at the final LR or never anneals, which usually costs accuracy.
 
     Example: `the configured schedule reaches past the end of training: it would keep changing
-    until iteration 4000, but training stops at 2000 with the LR at 5e-05 (50% of the way...)`.
+    until iteration 4000, but training stops at 2000 with the LR at 5e-05 (50% of the way...)`;
+    `MultiStepLR milestones [30, 60, 90] (epochs) all lie at or past the end of training (10
+    epochs): the LR never decays and stays at 0.01`.
 
     How to fix: make the last scheduler's `end` (and `T_max`, milestones) match the training
     length: `end=max_epochs` with `convert_to_iter_based=True`, or `max_iters` for
-    iteration-based loops.
+    iteration-based loops; scale milestones written for a longer recipe to this training.
     """
-    if not isinstance(expected, Expected) or expected.source != "config":
+    never = steps_never_taken(run)
+    if never is not None:
+        yield LR002.finding(
+            never["message"],
+            step=None,
+            end_step=run.last_step,
+            evidence={k: v for k, v in never.items() if k != "message"},
+            hint=never["hint"],
+        )
+        return
+    if expected is None or expected.source != "config" or expected.simulation is None:
         return
     from logan.schedule.fit import schedule_misfits
 
-    sim = expected.extra.get("simulation")
-    if sim is None:
-        return
-    for misfit in schedule_misfits(sim, expected.extra.get("simulation_extended")):
-        yield Finding(
-            code="LR002",
-            name="schedule-length",
-            severity=Severity.WARNING,
-            message=misfit.message,
+    sim = expected.simulation
+    for misfit in schedule_misfits(sim, expected.simulation_extended):
+        yield LR002.finding(
+            misfit.message,
             step=misfit.step,
             end_step=int(sim.total_iters),
             epoch=(misfit.step - 1) / run.epoch_length if run.epoch_length else None,
@@ -650,3 +738,99 @@ def schedule_length(run: Run, expected: object) -> Iterator[Finding]:
             hint="Make the last scheduler's end (and T_max or milestones) match the training "
             "length: end=max_epochs with convert_to_iter_based=True, or max_iters.",
         )
+
+
+# Step schedulers: mmengine MultiStepLR/StepLR (and their ParamScheduler forms), mmcv `step`.
+_STEP_TYPES = ("MultiStepLR", "StepLR", "MultiStepParamScheduler", "StepParamScheduler")
+
+
+def _num(value: Any) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if ok else None
+
+
+def _training_length(config: dict[str, Any], by_epoch: bool, run: Run) -> float | None:
+    """How long training was in the scheduler's unit (epochs or iterations), from the config."""
+    train_cfg = config.get("train_cfg")
+    runner = config.get("runner")
+    cfg = train_cfg if isinstance(train_cfg, dict) else runner if isinstance(runner, dict) else {}
+    epochs = _num(cfg.get("max_epochs", config.get("total_epochs")))
+    iters = _num(cfg.get("max_iters"))
+    if by_epoch:
+        return epochs
+    if iters is not None:
+        return iters
+    return epochs * run.epoch_length if epochs is not None and run.epoch_length else None
+
+
+def _step_schedulers(config: dict[str, Any]) -> Iterator[tuple[str, list[float], bool, Any]]:
+    """(type, absolute milestones, by_epoch, end) of each step scheduler of the LR."""
+    raw = config.get("param_scheduler")
+    cfgs = [raw] if isinstance(raw, dict) else list(raw) if isinstance(raw, (list, tuple)) else []
+    for cfg in cfgs:
+        if not isinstance(cfg, dict) or cfg.get("param_name", "lr") != "lr":
+            continue
+        kind = str(cfg.get("type", "")).rsplit(".", 1)[-1]
+        if kind not in _STEP_TYPES:
+            continue
+        begin = _num(cfg.get("begin", 0)) or 0.0
+        steps = cfg.get("milestones") if "MultiStep" in kind else [cfg.get("step_size")]
+        if not isinstance(steps, (list, tuple)) or not steps:
+            continue
+        values = [_num(v) for v in steps]
+        if any(v is None for v in values):
+            continue
+        # mmengine counts milestones from the scheduler's `begin`.
+        yield (
+            kind,
+            [begin + float(v) for v in values if v is not None],
+            bool(cfg.get("by_epoch", True)),
+            cfg.get("end"),
+        )
+    lr_config = config.get("lr_config")
+    if isinstance(lr_config, dict) and str(lr_config.get("policy", "")).lower() == "step":
+        step = lr_config.get("step")
+        values = step if isinstance(step, (list, tuple)) else [step]
+        nums = [_num(v) for v in values]
+        if nums and all(v is not None for v in nums):
+            by_epoch = bool(lr_config.get("by_epoch", True))
+            yield "step policy", [float(v) for v in nums if v is not None], by_epoch, None
+
+
+def steps_never_taken(run: Run) -> dict[str, Any] | None:
+    """A step schedule whose milestones all lie at or past the end of training (the LR never
+    decays), from the config the run's last session trained with; None when it does step."""
+    config = next((s.config for s in reversed(run.sessions) if s.config), None) or run.config
+    if not isinstance(config, dict):
+        return None
+    lr = run.series("lr", finite=True)
+    if len(lr) < 3:
+        return None
+    values = lr.to_numpy(dtype="float64")
+    peak = int(np.argmax(values))
+    if values[-1] < values[peak] * (1 - 1e-3):
+        return None  # the logged LR did decay: whatever the config says, it stepped
+    for kind, milestones, by_epoch, end in _step_schedulers(config):
+        length = _training_length(config, by_epoch, run)
+        if length is None or length <= 0:
+            continue
+        stop = min(length, _num(end) or length)
+        if min(milestones) < stop:
+            continue
+        unit = "epochs" if by_epoch else "iterations"
+        shown = [int(m) if m == int(m) else m for m in milestones]
+        total = int(length) if length == int(length) else length
+        return {
+            "message": f"{kind} milestones {shown} ({unit}) all lie at or past the end of "
+            f"training ({total} {unit if total != 1 else unit[:-1]}): the LR never decays and "
+            f"stays at {fmt(values[-1])}",
+            "hint": f"Scale the milestones to the training length: a recipe written for N {unit} "
+            f"and trained for {total} needs each milestone multiplied by {total}/N (and `end` "
+            "set to the training length).",
+            "kind": "milestones-past-end",
+            "milestones": shown,
+            "unit": unit,
+            "training_length": total,
+            "lr": float(values[-1]),
+        }
+    return None

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from logan.checks import rule
-from logan.model import Finding, Run, Severity
+from logan.checks import Limits, Rule
+from logan.model import Expected, Finding, Run, Severity
 
 # How many skipped pieces a message names before it says "and N more".
 SHOWN = 3
 
 
-@rule("RN001", "unreadable-input", Severity.INFO)
-def unreadable_input(run: Run, expected: object) -> Iterator[Finding]:
+RN001 = Rule("RN001", "unreadable-input", Severity.INFO)
+
+
+@RN001
+def unreadable_input(run: Run, expected: Expected | None, t: Limits) -> Iterator[Finding]:
     """Part of the input could not be read and was skipped.
 
     What it does: lists the records logan skipped (a truncated last line, a record whose CRC does
@@ -32,11 +35,8 @@ def unreadable_input(run: Run, expected: object) -> Iterator[Finding]:
     )
     more = len(run.skipped) - SHOWN
     tail = f" and {more} more" if more > 0 else ""
-    yield Finding(
-        code="RN001",
-        name="unreadable-input",
-        severity=Severity.INFO,
-        message=f"skipped {len(run.skipped)} unreadable record(s): {first}{tail}",
+    yield RN001.finding(
+        f"skipped {len(run.skipped)} unreadable record(s): {first}{tail}",
         evidence={
             "skipped": [
                 {"path": s.path, "where": s.where, "reason": s.reason} for s in run.skipped[:50]

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from logan.checks import rule
-from logan.model import Finding, Run, Severity
+from logan.checks import Limits, Rule
+from logan.model import Expected, Finding, Run, Severity
 
 # Baseline: the median over 5%-30% of the run (skip start-up), compared with the last 25%.
 BASELINE = (0.05, 0.30)
@@ -61,8 +61,24 @@ def _segment(s, lo: float, hi: float):  # type: ignore[no-untyped-def]
     return s[(steps >= a + lo * span) & (steps <= a + hi * span)]
 
 
-@rule("TP001", "throughput-drop", Severity.WARNING)
-def throughput_drop(run: Run, expected: object) -> Iterator[Finding]:
+TP001 = Rule(
+    "TP001",
+    "throughput-drop",
+    Severity.WARNING,
+    thresholds={
+        "LATE_SHARE": LATE_SHARE,
+        "SLOWDOWN": SLOWDOWN,
+        "DATA_SHARE": DATA_SHARE,
+        "DATA_SHARE_GROWTH": DATA_SHARE_GROWTH,
+        "MIN_POINTS": MIN_POINTS,
+        "PERSISTENT_SHARE": PERSISTENT_SHARE,
+        "MIN_ADDED_SECONDS": MIN_ADDED_SECONDS,
+    },
+)
+
+
+@TP001
+def throughput_drop(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Finding]:
     """Iterations became persistently slower, or waiting for data became most of each iteration.
 
     What it does: compares the median `time` per iteration over the last 25% of the run with its
@@ -81,10 +97,10 @@ def throughput_drop(run: Run, expected: object) -> Iterator[Finding]:
     """
     t = run.series("time")
     t = t[np.isfinite(t.to_numpy()) & (t.to_numpy() > 0)]
-    if len(t) < MIN_POINTS:
+    if len(t) < lim["MIN_POINTS"]:
         return
     early = _segment(t, *BASELINE)
-    late = _segment(t, 1 - LATE_SHARE, 1.0)
+    late = _segment(t, 1 - lim["LATE_SHARE"], 1.0)
     if len(early) < 3 or len(late) < 3:
         return
     e, l_ = float(early.median()), float(late.median())
@@ -95,10 +111,14 @@ def throughput_drop(run: Run, expected: object) -> Iterator[Finding]:
         "slowdown": slowdown,
     }
     parts = []
-    level = e * SLOWDOWN
+    level = e * lim["SLOWDOWN"]
     persistent = float((late.to_numpy() > level).mean())
     evidence["late_share_above"] = persistent
-    if slowdown > SLOWDOWN and persistent >= PERSISTENT_SHARE and l_ - e >= MIN_ADDED_SECONDS:
+    if (
+        slowdown > lim["SLOWDOWN"]
+        and persistent >= lim["PERSISTENT_SHARE"]
+        and l_ - e >= lim["MIN_ADDED_SECONDS"]
+    ):
         start_step = _change_point(t)
         evidence["slowdown_from_step"] = start_step
         parts.append(
@@ -106,21 +126,18 @@ def throughput_drop(run: Run, expected: object) -> Iterator[Finding]:
             f"{start_step}"
         )
     d = run.series("data_time").reindex(t.index)
-    if d.notna().sum() >= MIN_POINTS:
+    if d.notna().sum() >= lim["MIN_POINTS"]:
         share = (d / t).dropna()
         s_early = float(_segment(share, *BASELINE).median())
-        s_late = float(_segment(share, 1 - LATE_SHARE, 1.0).median())
+        s_late = float(_segment(share, 1 - lim["LATE_SHARE"], 1.0).median())
         evidence.update(early_data_share=s_early, late_data_share=s_late)
-        if s_late > DATA_SHARE and s_late - s_early > DATA_SHARE_GROWTH:
+        if s_late > lim["DATA_SHARE"] and s_late - s_early > lim["DATA_SHARE_GROWTH"]:
             parts.append(f"data_time is {s_late:.0%} of it (was {s_early:.0%}): input-bound")
     if not parts:
         return
     step = evidence.get("slowdown_from_step")
-    yield Finding(
-        code="TP001",
-        name="throughput-drop",
-        severity=Severity.WARNING,
-        message="; ".join(parts),
+    yield TP001.finding(
+        "; ".join(parts),
         step=int(step) if isinstance(step, int) else None,
         end_step=run.last_step,
         evidence=evidence,

@@ -107,7 +107,7 @@ def expected_text(result: RunResult) -> str:
         return "none (no LR logged)" if result.run.series("lr").empty else "none"
     if exp.source == "config":
         return "the config, simulated (it reproduces the logged LR)"
-    match = exp.extra.get("schedule_match")
+    match = exp.match
     tail = "; the config's simulation does not match the log" if match else ""
     return (
         f"a cosine from the logged peak at step {exp.peak_step} to {exp.floor:g}, inferred from "

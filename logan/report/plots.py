@@ -349,9 +349,8 @@ def lr_figure(result: RunResult) -> Figure | None:
     expected = result.expected
     scale_values = [lr.to_numpy()]
     if expected is not None:
-        extra = expected.extra
-        configured = extra.get("configured_curve")
-        intended = extra.get("intended_curve")
+        configured = expected.configured_curve
+        intended = expected.intended_curve
         if expected.source == "config":
             if configured is not None:
                 steps, values = configured

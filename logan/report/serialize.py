@@ -66,9 +66,9 @@ def run_dict(result: RunResult) -> dict[str, Any]:
     # when clean); `expected` names the schedule the checks compared against.
     out["config"] = run.config_path
     out["skipped"] = len(run.skipped)
-    match = getattr(result.expected, "extra", {}).get("schedule_match") if result.expected else None
+    match = result.expected.match if result.expected is not None else None
     if match is not None:
-        out["schedule_match"] = match
+        out["schedule_match"] = match.as_dict()
     if run.train_scalars().empty:
         out["note"] = "no training scalars"
     worst = max(result.findings, key=lambda f: f.severity.rank, default=None)

@@ -8,11 +8,12 @@ or a constant LR is never compared against a cosine).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from logan.model import Expected
 
 # Relative change below which two consecutive logged LRs count as equal (float32 event files
 # carry ~7 significant digits; JSON keeps doubles).
@@ -20,26 +21,6 @@ REL_EQUAL = 1e-6
 # A decay section where the LR changes at fewer than this share of consecutive logged points is a
 # staircase (StepLR, MultiStepLR, a per-epoch cosine): it is not compared against a smooth cosine.
 SMOOTH_SHARE = 0.5
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What the LR should have been at each logged step, and the landmarks it was built from."""
-
-    source: str  # "logs" (inferred cosine) or "config" (simulated scheduler)
-    steps: np.ndarray
-    values: np.ndarray
-    peak: float
-    peak_step: int
-    warmup_end: int | None
-    floor: float
-    last_step: int
-    shape: str  # "smooth", "staircase", "constant", "rising" or "unknown"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def at(self, step: int) -> float:
-        """Expected LR at any step (interpolated between logged steps)."""
-        return float(np.interp(step, self.steps, self.values))
 
 
 def lr_tolerance(meta: dict[str, Any]) -> tuple[float, float]:
