@@ -499,7 +499,7 @@ def _unreached_milestones(
         specs = resolve(scheduler_cfgs(values), loop)
     except Unsupported:
         return []
-    out = []
+    out: list[tuple[Finding, int | None]] = []
     length = sim.epoch_length or 1
     for spec in specs:
         if spec.kind != "MultiStep" or (spec.by_epoch and loop.iter_based):
