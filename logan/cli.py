@@ -522,9 +522,10 @@ def schedule(
     from logan.errors import LoganError
     from logan.model import Severity
     from logan.remote import any_url
-    from logan.report.schedule_formats import render, visible
+    from logan.report.schedule_formats import render
     from logan.report.schedule_preview import save_plot, table
     from logan.schedule.check import check_paths
+    from logan.textsafe import visible
 
     check = functools.partial(
         check_paths, epoch_length=epoch_length, dataset_size=dataset_size, batch_size=batch_size

@@ -24,9 +24,8 @@ _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.
 
 
 def visible(text: str) -> str:
-    """`text` with control characters (not tab and newline) shown as escapes: logan's one
-    sanitiser, `logan.textsafe`, so that paths and configs never reach a terminal or a CI log
-    as they are."""
+    """`text` with control characters from paths and configs shown as escapes (`\\x1b`), lines
+    kept: nothing reaches a terminal or a CI log as it is (logan.textsafe)."""
     return visible_block(text)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from logan.schedule.base import Simulation
 from logan.schedule.check import ConfigCheck
+from logan.textsafe import visible_block
 
 # Share of the run the profile table samples.
 PROFILE = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
@@ -47,7 +48,7 @@ def table(check: ConfigCheck) -> str:
         lines.append(
             f"  {share:>4.0%}   {k:>9}   {sim.actual[k - 1]:<12.4g}  {sim.intended[k - 1]:.4g}"
         )
-    return "\n".join(lines)
+    return visible_block("\n".join(lines))  # names and types come from the config
 
 
 def save_plot(sim: Simulation, path: Path, config_name: str) -> None:
