@@ -553,8 +553,8 @@ def schedule(
         _fail(f"no training configs under {', '.join(map(str, paths))}; give config files")
     single = report.configs[0] if len(report.configs) == 1 else None
     if fmt is ScheduleFormat.text and single is not None and single.simulation is not None:
-        typer.echo(visible(table(single)) + "\n")
-    typer.echo(visible(render(report, fmt.value)))
+        typer.echo(table(single) + "\n")  # the preview and every format sanitise their text
+    typer.echo(render(report, fmt.value))
     if plot is not None:
         if single is None or single.simulation is None:
             _fail("--plot draws one simulated config; give one config file")
