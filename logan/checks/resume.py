@@ -292,15 +292,10 @@ def lr_not_config(run: Run, expected: Expected | None, lim: Limits) -> Iterator[
         if dep.changes:
             evidence["changed_keys"] = list(dep.changes)
             evidence["cause"] = resume_cause(dep)
-            evidence["fix"] = RESUME_HINT
             shown = "; ".join(dep.changes[:SHOWN_KEYS])
             more = len(dep.changes) - SHOWN_KEYS
             shown += f" and {more} more" if more > 0 else ""
-            message += (
-                f"; it was resumed after {shown}, but a resume restores the "
-                "schedulers and the optimizer from the checkpoint, so the LR follows the "
-                "previous session's schedule"
-            )
+            message += f"; it was resumed after {shown}, which a resume does not apply"
             hint = RESUME_HINT
         yield LR007.finding(
             message,
