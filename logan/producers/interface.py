@@ -29,6 +29,9 @@ TIMESTAMP_IN_NAME = re.compile(r"(?<!\d)(\d{8}_\d{6})(?!\d)")
 EVENTS_PREFIX = "events.out.tfevents."
 # How much of a file content sniffing reads: enough for a log's header line or a JSON record.
 HEAD_BYTES = 8192
+# File heads kept at once (8 KiB each): producers look at a file one after another, so a small
+# store serves them all.
+MAX_HEADS = 512
 
 
 def is_events(name: str) -> bool:
@@ -144,8 +147,11 @@ class Listing:
         )
 
     def head(self, path: Path) -> bytes:
-        """The first bytes of a file, read once; b"" when it cannot be read."""
+        """The first bytes of a file (b"" when it cannot be read), kept for the few producers that
+        look at the same file; the store is bounded, so a tree of 200,000 runs costs no more."""
         if path not in self._heads:
+            if len(self._heads) >= MAX_HEADS:
+                self._heads.clear()
             try:
                 with open(path, "rb") as fh:
                     self._heads[path] = fh.read(HEAD_BYTES)
