@@ -27,6 +27,7 @@ from logan.model import Analysis, NotAnalysed, Problem, Run, RunResult, RunSumma
 from logan.readers.base import empty_frame
 from logan.remote import any_url, is_url
 from logan.schedule.expected import build_expected
+from logan.spool import SpooledResults
 
 
 def analyze_run(
@@ -47,7 +48,9 @@ def analyze_run(
 # Writes one run's output as soon as it is analysed: (result, index of the run in discovery order).
 Sink = Callable[[RunResult, int], None]
 
-# The table of every slimmed run: one shared, empty, already categorical (no copy per run).
+# The table of every slimmed run: one shared, empty, already categorical (no copy per run). Code
+# that meets it must not take column views of it: pandas' copy-on-write bookkeeping would keep
+# a reference per view, for as long as the process lives (see Run.__post_init__).
 _NO_SCALARS = empty_frame().astype({"tag": "category"})
 
 
@@ -241,7 +244,8 @@ def analyze(
         )
     fresh_iter = iter(fresh)
     outcomes = (hits[i] or next(fresh_iter) for i in range(len(specs)))
-    results: list[RunResult] = []
+    # Slim results (what `check` keeps) wait on disk: memory stays flat in the number of runs.
+    results: list[RunResult] | SpooledResults = [] if keep_scalars else SpooledResults()
     not_analysed = [NotAnalysed(p, m) for p, m in found.unread]
     try:
         for i, outcome in enumerate(outcomes):

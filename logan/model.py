@@ -7,6 +7,7 @@ readers, checks and reports agree on one shape (see SCALAR_COLUMNS).
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -169,9 +170,10 @@ class Run:
         # is ~10x faster than comparing strings (it dominated the time of a large tree).
         import pandas
 
-        tags = self.scalars["tag"]
-        if not isinstance(tags.dtype, pandas.CategoricalDtype):
-            scalars = self.scalars.assign(tag=tags.astype("category"))
+        # The dtype is read without taking a column view: a view of a table shared by many runs
+        # (a slim run's empty one) would be kept in pandas' copy-on-write references forever.
+        if not isinstance(self.scalars.dtypes["tag"], pandas.CategoricalDtype):
+            scalars = self.scalars.assign(tag=self.scalars["tag"].astype("category"))
             object.__setattr__(self, "scalars", scalars)
 
     @property
@@ -359,7 +361,8 @@ class Analysis:
     """The result of `logan.analyze`: one RunResult per run found, the inputs that failed, and
     the sessions and files that hold no training (each with its reason)."""
 
-    results: list[RunResult]
+    # A list, or with `keep_scalars=False` a read-only sequence spooled to disk (logan.spool).
+    results: Sequence[RunResult]
     problems: list[Problem]
     not_analysed: list[NotAnalysed] = field(default_factory=list)
 

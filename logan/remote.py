@@ -266,6 +266,13 @@ def rebase(obj: Any, mirror: Mirror) -> Any:
         return mirror.shown(obj)
     if isinstance(obj, list):
         return [rebase(x, mirror) for x in obj]
+    from logan.spool import SpooledResults
+
+    if isinstance(obj, SpooledResults):  # results waiting on disk: rebased into a new spool
+        out = SpooledResults()
+        for x in obj:
+            out.append(rebase(x, mirror))
+        return out
     if isinstance(obj, tuple):
         return tuple(rebase(x, mirror) for x in obj)
     if isinstance(obj, dict):

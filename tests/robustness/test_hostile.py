@@ -534,3 +534,35 @@ def test_progress_in_order_with_jobs(tmp_path: Path) -> None:
     assert ticks == [(i, 7) for i in range(1, 8)]
     serial = logan.api.analyze(root, keep_scalars=False)
     assert [r.run.path for r in parallel.results] == [r.run.path for r in serial.results]
+
+
+def test_check_keeps_its_results_on_disk_not_in_memory(tmp_path: Path) -> None:
+    """Item 12: what `check` keeps while the runs stream in does not grow with their number: the
+    slim results wait in a temporary file (an offset per run in memory) and read back the same."""
+    import gc
+    import tracemalloc
+
+    import logan.api
+    from logan.spool import SpooledResults
+
+    def kept(root: Path) -> tuple[int, Any]:
+        logan.api.analyze(str(root), keep_scalars=False)  # first-use caches
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            analysis = logan.api.analyze(str(root), keep_scalars=False)
+            gc.collect()
+            return tracemalloc.get_traced_memory()[0] - before, analysis
+        finally:
+            tracemalloc.stop()
+
+    small, _ = kept(_tiny_runs(tmp_path / "small", 40))
+    large, analysis = kept(_tiny_runs(tmp_path / "large", 200))
+    corpus.tried("hostile/many-spooled", 240)
+    assert isinstance(analysis.results, SpooledResults) and len(analysis.results) == 200
+    per_extra_run = (large - small) / 160
+    assert per_extra_run < 100, f"{per_extra_run:.0f} bytes more per run"
+    in_memory = logan.api.analyze(str(tmp_path / "large"), keep_scalars=True)
+    assert [r.run.path for r in analysis.results] == [r.run.path for r in in_memory.results]
+    assert [r.findings for r in analysis.results] == [r.findings for r in in_memory.results]
