@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from logan.config import read_config
+from logan.config import ConfigRead, read_config
 from logan.discover import RunSpec, SessionSpec, printable
 from logan.epochs import infer_epochs
 from logan.errors import UnreadableInput
@@ -67,12 +67,6 @@ def reader_for(kind: str) -> Callable[..., ReadResult]:
         if kind in producer.readers:
             return producer.reader(kind)
     raise KeyError(kind)
-
-
-def parse_config(source: Path | str) -> tuple[dict[str, Any] | None, str | None]:
-    """A config file (or text) as data, or (None, None) when it cannot be read."""
-    read = read_config(source)
-    return read.config, read.text
 
 
 def _read(producer: Producer, kind: str, path: Path, session: int, **kwargs: Any) -> ReadResult:
@@ -429,35 +423,38 @@ def classify(parts: list[Part], producer: Producer, spec: RunSpec) -> list[list[
 
 
 def _attempt_config(
-    attempt: list[Part], spec: RunSpec, only_attempt: bool, meta: dict[str, Any]
+    attempt: list[Part],
+    dumps: list[tuple[Path, ConfigRead]],
+    only_attempt: bool,
+    meta: dict[str, Any],
 ) -> tuple[dict[str, Any] | None, str | None, str | None]:
     """The config the attempt ran with: its newest session's own (naming the work_dir's dumped
     `<name>.py` when that is the same text, since a fix diff should name the user's file);
-    without one, the work_dir's dump when this is the work_dir's only attempt."""
-    dumps = [(p, parse_config(p)) for p in spec.config_paths]
+    without one, the work_dir's dump when this is the work_dir's only attempt. `dumps` are the
+    work_dir's configs, read once for all its attempts."""
     for part in reversed(attempt):
         f = part.facts
         if f.config is None:
             continue
-        for path, (config, text) in dumps:
+        for path, dump in dumps:
             if (
-                text is not None
+                dump.text is not None
                 and f.config_text is not None
-                and text.strip() == f.config_text.strip()
+                and dump.text.strip() == f.config_text.strip()
             ):
-                return config, str(path), text
+                return dump.config, str(path), dump.text
         return f.config, f.config_path, f.config_text
     if only_attempt:
-        for path, (config, text) in dumps:
-            if config is not None:
-                return config, str(path), text
+        for path, dump in dumps:
+            if dump.config is not None:
+                return dump.config, str(path), dump.text
     if meta.get("config"):
         return dict(meta["config"]), meta.get("config_path"), None
     logged = meta.get("config_text")
     if logged:
-        config, text = parse_config(logged)
-        if config is not None:
-            return config, None, text
+        read = read_config(logged)
+        if read.config is not None:
+            return read.config, None, read.text
     return None, None, None
 
 
@@ -478,8 +475,9 @@ def load_all(spec: RunSpec) -> Loaded:
         ):
             raise UnreadableInput(_nothing_read(spec, skipped))
         return Loaded([], unread)
+    dumps = [(p, read_config(p)) for p in spec.config_paths]
     runs = [
-        _build_run(producer, spec, attempt, k, len(attempts), parts)
+        _build_run(producer, spec, attempt, k, len(attempts), parts, dumps)
         for k, attempt in enumerate(attempts)
     ]
     return Loaded(runs, unread)
@@ -508,6 +506,7 @@ def _build_run(
     index: int,
     count: int,
     all_parts: list[Part],
+    dumps: list[tuple[Path, ConfigRead]],
 ) -> Run:
     sources: list[str] = []
     skipped: list[Skipped] = []
@@ -528,7 +527,7 @@ def _build_run(
         from logan.readers.hf import parse_training_args
 
         meta["config"] = parse_training_args(meta["hf_args_text"])
-    config, config_path, config_text = _attempt_config(attempt, spec, count == 1, meta)
+    config, config_path, config_text = _attempt_config(attempt, dumps, count == 1, meta)
     if config is None:
         # A config that is there but cannot be read is said, never dropped silently (RN001).
         for part in attempt:
