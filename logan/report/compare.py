@@ -14,6 +14,7 @@ from logan.report import html, markdown, plots
 from logan.report.files import write_file, write_png
 
 
+@plots.drawing
 def overlay_figure(results: list[RunResult], tag: str, ylabel: str) -> Figure | None:
     """One line per run for `tag` (the loss smoothed with a rolling median)."""
     fig = plots.new_figure()

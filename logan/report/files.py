@@ -168,8 +168,10 @@ def write_run(
     ):
         # An axis reaching ~1e300 overflows matplotlib's symlog transform while it is set up,
         # harmlessly (the plot is drawn); numpy's warning about it must not reach stderr.
+        # Each figure is encoded before the next is built: the builders may reuse this
+        # thread's figures (issue 15: building axes cost more than drawing the curves).
         with np.errstate(over="ignore", invalid="ignore"):
-            fig = build(result)
+            fig = build(result, reuse=True)
         if fig is None:
             continue
         target = folder / f"{key}.png"

@@ -8,24 +8,30 @@ and labelled with its code on the plot, and text from logs is kept out of mathte
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
-from collections.abc import Iterable
+import struct
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from matplotlib.transforms import blended_transform_factory
 
 from logan.model import Finding, RunResult
 from logan.tags import is_loss_tag
 from logan.textsafe import visible
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DPI = 150
 WIDTH_IN = 8.0  # 1200 px at 150 dpi: GitHub shows it at ~880 px without blurring the labels
@@ -81,13 +87,38 @@ SCALAR_FINDINGS: dict[str, tuple[str, ...]] = {
 # Larger magnitudes are drawn like non-finite values: matplotlib's tick locator overflows on an
 # axis that reaches ~1e308 (a diverged loss can get there).
 PLOT_MAX = 1e300
-# PNG metadata: no matplotlib version, so the bytes depend only on the data.
-PNG_METADATA: dict[str, Any] = {"Software": None}
+# The PNGs carry no metadata (no matplotlib version: the bytes depend only on the data). zlib
+# level 1-3 deflate the unfiltered rows of a plot in ~7 ms at ~80 KB;
+# Pillow's default (6, rows filtered) took ~25 ms for ~62 KB.
+PNG_LEVEL = 3
 # Long curves are drawn from a min/max envelope over this many columns of their x range: one
 # column is at most half a pixel wide (no axes is wider than the figure's WIDTH_IN * DPI pixels),
 # so every spike and every plateau edge stays where it was (to within antialiasing) while a
 # 100,000-point curve costs what a 9,600-point one does.
 ENVELOPE_COLUMNS = int(2 * WIDTH_IN * DPI)
+
+
+@contextlib.contextmanager
+def styled() -> Iterator[None]:
+    """Plot text in `font_families` while figures are built and drawn: a Text takes its font
+    from rcParams when it is created (tick labels are created while drawing). Setting it on every
+    Text of a finished figure instead made matplotlib create every tick it had not drawn yet,
+    which cost a quarter of the report's time (issue 15)."""
+    import matplotlib
+
+    with matplotlib.rc_context({"font.family": list(font_families())}):
+        yield
+
+
+def drawing(build: Callable[P, R]) -> Callable[P, R]:
+    """A figure builder run under `styled`."""
+
+    @functools.wraps(build)
+    def styled_build(*args: P.args, **kwargs: P.kwargs) -> R:
+        with styled():
+            return build(*args, **kwargs)
+
+    return styled_build
 
 
 def _figure(height: float = HEIGHT_IN, fixed: bool = False) -> Figure:
@@ -96,6 +127,54 @@ def _figure(height: float = HEIGHT_IN, fixed: bool = False) -> Figure:
     fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout=None if fixed else "constrained")
     FigureCanvasAgg(fig)
     return fig
+
+
+# Figures kept for reuse, per thread, by layout (see `_layout`).
+_KEPT = threading.local()
+
+
+def _layout(key: tuple[Any, ...], make: Callable[[], Figure], reuse: bool) -> Figure:
+    """A figure of this layout: new from `make`, or with `reuse` the one this thread drew last
+    for `key`, emptied (see `_empty`). Building axes and their ticks cost more than drawing the
+    curves (issue 15); a report's figure is encoded before the next run's is built, so one per
+    layout is enough. `key` names everything `make` builds: the same key, the same axes."""
+    if not reuse:
+        return make()
+    kept: dict[tuple[Any, ...], tuple[Figure, Margins]] = _KEPT.__dict__.setdefault("kept", {})
+    if key in kept:
+        fig, margins = kept[key]
+        _empty(fig, margins)
+        return fig
+    fig = make()
+    p = fig.subplotpars
+    kept[key] = fig, (p.left, p.bottom, p.right, p.top, p.wspace, p.hspace)
+    return fig
+
+
+# A figure's subplot parameters: left, bottom, right, top, wspace, hspace.
+Margins = tuple[float, float, float, float, float, float]
+
+
+def _empty(fig: Figure, margins: Margins) -> None:
+    """Back to the state `make` left it in: the builders' artists and legends removed, linear y
+    scales with their default locators and formatters, limits (0, 1) autoscaled from no data,
+    the colour cycle restarted, the axes where `make` put them (lines at the axes' edges are
+    placed through the data transform of the moment: elsewhere they would land a rounding error
+    away). Labels and titles are set by every builder on every run; tick parameters and the twin
+    and epoch axes are part of the layout."""
+    for legend in list(fig.legends):
+        legend.remove()
+    fig.subplots_adjust(*margins)
+    for ax in fig.axes:
+        for group in (ax.lines, ax.patches, ax.collections, ax.texts, ax.images, ax.artists):
+            for artist in list(group):
+                artist.remove()
+        ax.set_prop_cycle(None)
+        ax.set_yscale("linear")
+    for ax in fig.axes:
+        ax.set_xlim(0, 1, auto=True)
+        ax.set_ylim(0, 1, auto=True)
+        ax.relim()
 
 
 def _place(
@@ -337,16 +416,34 @@ def loss_scale(values: np.ndarray) -> str:
     return "log" if float(v.max()) / float(v.min()) > LOSS_LOG_RATIO else "linear"
 
 
-def _epoch_axis(ax: Axes, result: RunResult) -> bool:
-    """Epoch boundaries as light lines and an epoch scale along the top (True when drawn)."""
+def _epoch_count(result: RunResult) -> tuple[int, int] | None:
+    """(epoch length, number of whole epochs) when the run has an epoch scale to draw."""
     run = result.run
     last = run.last_step
     length = run.epoch_length
-    if not length or not last:
+    if not length or not last or last // length < 1:
+        return None
+    return length, last // length
+
+
+def _epoch_scale(ax: Axes) -> None:
+    """The epoch scale along the top of `ax` (part of a layout; `_epoch_axis` sets its units)."""
+    top = ax.secondary_xaxis("top", functions=(_same, _same))
+    top.set_xlabel("epoch", fontsize=8)
+    top.tick_params(labelsize=7)
+
+
+def _same(x: Any) -> Any:
+    return x
+
+
+def _epoch_axis(ax: Axes, result: RunResult) -> bool:
+    """Epoch boundaries as light lines and the epoch scale along the top (made by
+    `_epoch_scale` with the layout) set to this run's epoch length (True when drawn)."""
+    counted = _epoch_count(result)
+    if counted is None:
         return False
-    n = last // length
-    if n < 1:
-        return False
+    length, n = counted
     every = max(1, math.ceil(n / MAX_EPOCH_LINES))
     label = "epoch boundary" if every == 1 else f"every {every}th epoch boundary"
     for e in range(every, n + 1, every):
@@ -365,9 +462,8 @@ def _epoch_axis(ax: Axes, result: RunResult) -> bool:
     def to_step(e: Any) -> Any:
         return np.asarray(e, dtype="float64") * length
 
-    top = ax.secondary_xaxis("top", functions=(to_epoch, to_step))
-    top.set_xlabel("epoch", fontsize=8)
-    top.tick_params(labelsize=7)
+    (top,) = ax.child_axes
+    top.set_functions((to_epoch, to_step))
     return True
 
 
@@ -489,15 +585,26 @@ def _bottom_legend(fig: Figure, handles: list[Any], labels: list[str], ncols: in
     )
 
 
-def lr_figure(result: RunResult) -> Figure | None:
+@drawing
+def lr_figure(result: RunResult, *, reuse: bool = False) -> Figure | None:
     """Logged LR, the schedule it should have followed (and the one the config really gives),
-    warmup end, epoch boundaries, new sessions and each LR finding's span."""
+    warmup end, epoch boundaries, new sessions and each LR finding's span. `reuse`: drawn on
+    this thread's figure of the same layout (see `_layout`), valid until the next call."""
     run = result.run
     lr = _finite(run.series("lr"))
     if lr.empty:
         return None
-    fig = _figure(fixed=True)
-    ax = fig.add_subplot()
+    epochs = _epoch_count(result) is not None
+
+    def make() -> Figure:
+        fig = _figure(fixed=True)
+        ax = fig.add_subplot()
+        if epochs:
+            _epoch_scale(ax)
+        return fig
+
+    fig = _layout(("lr", epochs), make, reuse)
+    ax = fig.axes[0]
     markers: dict[str, Any] = {"marker": ".", "markersize": 3} if len(lr) <= MARKER_POINTS else {}
     _line(
         ax, lr.index, lr.to_numpy(), color=LR_COLOR, lw=2.2, label="logged lr", zorder=3, **markers
@@ -569,9 +676,10 @@ def _loss_tag(result: RunResult) -> str | None:
     return candidates[0] if candidates else None
 
 
-def loss_figure(result: RunResult) -> Figure | None:
+@drawing
+def loss_figure(result: RunResult, *, reuse: bool = False) -> Figure | None:
     """Raw and smoothed loss, non-finite points marked along the top, spikes circled, the loss
-    findings' spans, and the LR on a twin axis."""
+    findings' spans, and the LR on a twin axis. `reuse`: see `lr_figure`."""
     run = result.run
     tag = _loss_tag(result)
     if tag is None:
@@ -579,8 +687,22 @@ def loss_figure(result: RunResult) -> Figure | None:
     loss = run.series(tag)
     if loss.empty:
         return None
-    fig = _figure(fixed=True)
-    ax = fig.add_subplot()
+    lr = _finite(run.series("lr"))
+    twin = not lr.empty
+    epochs = _epoch_count(result) is not None
+
+    def make() -> Figure:
+        fig = _figure(fixed=True)
+        ax = fig.add_subplot()
+        if twin:
+            ax2 = ax.twinx()
+            ax2.tick_params(axis="y", colors=TWIN_LR_COLOR)
+        if epochs:
+            _epoch_scale(ax)
+        return fig
+
+    fig = _layout(("loss", twin, epochs), make, reuse)
+    ax = fig.axes[0]
     finite = _finite(loss)
     name = plain(tag)
     if len(finite):
@@ -633,14 +755,12 @@ def loss_figure(result: RunResult) -> Figure | None:
     ax.set_xlabel("iteration")
     ax.grid(alpha=0.3)
     axes = [ax]
-    lr = _finite(run.series("lr"))
-    if not lr.empty:
-        ax2 = ax.twinx()
+    if twin:
+        ax2 = fig.axes[1]
         _line(ax2, lr.index, lr.to_numpy(), color=TWIN_LR_COLOR, lw=1.0, alpha=0.85, label="lr")
         scale = lr_scale(lr.to_numpy())
         _apply_lr_scale(ax2, lr.to_numpy(), scale)
         ax2.set_ylabel("learning rate", color=TWIN_LR_COLOR)
-        ax2.tick_params(axis="y", colors=TWIN_LR_COLOR)
         axes.append(ax2)
     epochs = _epoch_axis(ax, result)
     title = f"Loss: {plain(_short(run.path))}"
@@ -648,9 +768,10 @@ def loss_figure(result: RunResult) -> Figure | None:
     return fig
 
 
-def scalars_figure(result: RunResult) -> Figure | None:
+@drawing
+def scalars_figure(result: RunResult, *, reuse: bool = False) -> Figure | None:
     """A grid of time, data_time, grad_norm and memory when the run logged them, with the
-    throughput finding's span on the timing plots."""
+    throughput finding's span on the timing plots. `reuse`: see `lr_figure`."""
     run = result.run
     present = set(run.tags)
     series = {t: _finite(run.series(t)) for t in OTHER_SCALARS if t in present}
@@ -659,10 +780,20 @@ def scalars_figure(result: RunResult) -> Figure | None:
         return None
     cols = 2 if len(series) > 1 else 1
     rows = (len(series) + cols - 1) // cols
-    fig = _figure(height=0.9 + 2.5 * rows, fixed=True)
+    panels = len(series)
+
+    def make() -> Figure:
+        fig = _figure(height=0.9 + 2.5 * rows, fixed=True)
+        first = None
+        for i in range(panels):
+            ax = fig.add_subplot(rows, cols, i + 1, sharex=first)
+            ax.tick_params(labelsize=7)
+            first = first or ax
+        return fig
+
+    fig = _layout(("scalars", panels), make, reuse)
     axes: list[Axes] = []
-    for i, (tag, s) in enumerate(series.items()):
-        ax = fig.add_subplot(rows, cols, i + 1, sharex=axes[0] if axes else None)
+    for ax, (tag, s) in zip(fig.axes, series.items(), strict=True):
         _line(ax, s.index, s.to_numpy(), lw=0.9, color="#555555", label=tag, noisy=True)
         # Slow-downs on the timing plots; loss spikes on grad_norm, where their cause often shows.
         codes = SCALAR_FINDINGS.get(tag)
@@ -671,7 +802,6 @@ def scalars_figure(result: RunResult) -> Figure | None:
         ax.set_title(tag, fontsize=9, y=1.0)  # a fixed y: nothing above to measure
         ax.set_ylabel(SCALAR_UNITS.get(tag, ""), fontsize=8)
         ax.set_xlabel("iteration", fontsize=8)
-        ax.tick_params(labelsize=7)
         ax.yaxis.set_major_formatter(FuncFormatter(_tick))
         ax.grid(alpha=0.3)
         axes.append(ax)
@@ -690,22 +820,54 @@ def scalars_figure(result: RunResult) -> Figure | None:
 
 
 def save(fig: Figure, path: Path | BinaryIO) -> None:
-    """Write a PNG whose bytes depend only on the figure (no software/version metadata).
+    """Write the figure's PNG (`png_bytes`) to a path or an open binary file."""
+    data = png_bytes(fig)
+    if isinstance(path, Path):
+        path.write_bytes(data)
+    else:
+        path.write(data)
 
-    Text falls back to a CJK font when one is installed (run names in Chinese are common among
-    OpenMMLab and XTuner users); a glyph no installed font has is drawn as a box, silently: a
-    warning per character on stderr tells the user nothing they can act on. A curve reaching
-    ~1e308 makes matplotlib's log-scale transform overflow while drawing, harmlessly, so
-    numpy's overflow warning is silenced for the drawing too.
+
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG bytes that depend only on the figure (no software/version metadata).
+
+    Text falls back to a CJK font when one is installed (see `styled`); a glyph no installed
+    font has is drawn as a box, silently: a warning per character on stderr tells the user
+    nothing they can act on. A curve reaching ~1e308 makes matplotlib's log-scale transform
+    overflow while drawing, harmlessly, so numpy's overflow warning is silenced for the drawing
+    too. The PNG is encoded here, not by Pillow: its per-row filter search cost three times the
+    deflate of the unfiltered rows (issue 15), which a plot on white compresses nearly as well.
     """
     import warnings
 
-    families = font_families()
-    for text in fig.findobj(Text):
-        text.set_fontfamily(families)
-    with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+    with styled(), warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
-        fig.savefig(path, dpi=DPI, metadata=PNG_METADATA)
+        fig.canvas.draw()
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    return encode_png(rgba, DPI)
+
+
+def encode_png(rgba: np.ndarray, dpi: float) -> bytes:
+    """An 8-bit RGBA PNG of an (height, width, 4) array: rows unfiltered, deflated at
+    PNG_LEVEL, the resolution in a pHYs chunk (as Pillow writes it), no text chunk."""
+    height, width, _ = rgba.shape
+    rows = np.zeros((height, 1 + 4 * width), dtype=np.uint8)  # filter byte 0: none
+    rows[:, 1:] = rgba.reshape(height, -1)
+    per_metre = int(dpi / 0.0254 + 0.5)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
+            chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+            chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_LEVEL)),
+            chunk(b"IEND", b""),
+        )
+    )
 
 
 # Fonts that draw Chinese, Japanese and Korean, in order of preference; the first installed one

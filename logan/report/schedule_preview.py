@@ -55,19 +55,20 @@ def save_plot(sim: Simulation, path: Path, config_name: str) -> None:
     """The LR as mmengine runs it (and as intended, when they differ), epochs marked."""
     from logan.report import plots
 
-    fig = plots._figure()
-    ax = fig.add_subplot()
-    x = np.arange(1, sim.total_iters + 1)
-    ax.plot(x, sim.actual, lw=1.6, color="#1f77b4", label="as mmengine runs it")
-    if sim.cause:
-        ax.plot(x, sim.intended, lw=1.2, ls="--", color="#9467bd", label="as intended")
-    if sim.epoch_length and sim.total_iters // sim.epoch_length <= plots.MAX_EPOCH_LINES:
-        for e in range(1, sim.total_iters // sim.epoch_length + 1):
-            ax.axvline(e * sim.epoch_length, color="0.6", lw=0.8, ls=":", zorder=0)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("learning rate")
-    ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
-    ax.set_title(f"LR schedule: {config_name}", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    plots.save(fig, path)
+    with plots.styled():  # text made while building takes the font then
+        fig = plots._figure()
+        ax = fig.add_subplot()
+        x = np.arange(1, sim.total_iters + 1)
+        ax.plot(x, sim.actual, lw=1.6, color="#1f77b4", label="as mmengine runs it")
+        if sim.cause:
+            ax.plot(x, sim.intended, lw=1.2, ls="--", color="#9467bd", label="as intended")
+        if sim.epoch_length and sim.total_iters // sim.epoch_length <= plots.MAX_EPOCH_LINES:
+            for e in range(1, sim.total_iters // sim.epoch_length + 1):
+                ax.axvline(e * sim.epoch_length, color="0.6", lw=0.8, ls=":", zorder=0)
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("learning rate")
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
+        ax.set_title(f"LR schedule: {config_name}", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        plots.save(fig, path)
