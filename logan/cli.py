@@ -298,7 +298,12 @@ def check(
         except LoganError as exc:
             _fail(str(exc))
         _out_ready(out_dir)
-        tree = ReportTree(out_dir, tuple(map(str, paths)), _image_base_url(image_base_url))
+        # Analysed here (one job, no cluster): each report is drawn in a second process while
+        # the next run is analysed.
+        tree = ReportTree(
+            out_dir, tuple(map(str, paths)), _image_base_url(image_base_url),
+            background=jobs == 1 and executor is None,
+        )  # fmt: skip
     elif image_base_url is not None:
         _fail("--image-base-url needs --out DIR (the reports whose images it hosts)")
     if jobs < 1:

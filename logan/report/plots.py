@@ -13,6 +13,7 @@ import functools
 import math
 import struct
 import threading
+import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -426,15 +427,26 @@ def _epoch_count(result: RunResult) -> tuple[int, int] | None:
     return length, last // length
 
 
-def _epoch_scale(ax: Axes) -> None:
-    """The epoch scale along the top of `ax` (part of a layout; `_epoch_axis` sets its units)."""
-    top = ax.secondary_xaxis("top", functions=(_same, _same))
+def _epoch_scale(ax: Axes, length: int) -> None:
+    """The epoch scale along the top of `ax`, part of a layout: `_epoch_axis` sets each run's
+    epoch length into it. Its functions stay the ones it was made with: given others, it drew
+    its line a rounding error apart from a scale made with them (issue 15)."""
+    per_epoch = [float(length)]
+
+    def to_epoch(s: Any) -> Any:
+        return np.asarray(s, dtype="float64") / per_epoch[0]
+
+    def to_step(e: Any) -> Any:
+        return np.asarray(e, dtype="float64") * per_epoch[0]
+
+    top = ax.secondary_xaxis("top", functions=(to_epoch, to_step))
     top.set_xlabel("epoch", fontsize=8)
     top.tick_params(labelsize=7)
+    _EPOCH_LENGTH[top] = per_epoch
 
 
-def _same(x: Any) -> Any:
-    return x
+# Each epoch scale's length, read by its functions (see `_epoch_scale`).
+_EPOCH_LENGTH: weakref.WeakKeyDictionary[Axes, list[float]] = weakref.WeakKeyDictionary()
 
 
 def _epoch_axis(ax: Axes, result: RunResult) -> bool:
@@ -455,15 +467,8 @@ def _epoch_axis(ax: Axes, result: RunResult) -> bool:
             zorder=0,
             label=label if e == every else None,
         )
-
-    def to_epoch(s: Any) -> Any:
-        return np.asarray(s, dtype="float64") / length
-
-    def to_step(e: Any) -> Any:
-        return np.asarray(e, dtype="float64") * length
-
     (top,) = ax.child_axes
-    top.set_functions((to_epoch, to_step))
+    _EPOCH_LENGTH[top][0] = float(length)
     return True
 
 
@@ -594,13 +599,14 @@ def lr_figure(result: RunResult, *, reuse: bool = False) -> Figure | None:
     lr = _finite(run.series("lr"))
     if lr.empty:
         return None
-    epochs = _epoch_count(result) is not None
+    counted = _epoch_count(result)
+    epochs = counted is not None
 
     def make() -> Figure:
         fig = _figure(fixed=True)
         ax = fig.add_subplot()
-        if epochs:
-            _epoch_scale(ax)
+        if counted is not None:
+            _epoch_scale(ax, counted[0])
         return fig
 
     fig = _layout(("lr", epochs), make, reuse)
@@ -689,7 +695,8 @@ def loss_figure(result: RunResult, *, reuse: bool = False) -> Figure | None:
         return None
     lr = _finite(run.series("lr"))
     twin = not lr.empty
-    epochs = _epoch_count(result) is not None
+    counted = _epoch_count(result)
+    epochs = counted is not None
 
     def make() -> Figure:
         fig = _figure(fixed=True)
@@ -697,8 +704,8 @@ def loss_figure(result: RunResult, *, reuse: bool = False) -> Figure | None:
         if twin:
             ax2 = ax.twinx()
             ax2.tick_params(axis="y", colors=TWIN_LR_COLOR)
-        if epochs:
-            _epoch_scale(ax)
+        if counted is not None:
+            _epoch_scale(ax, counted[0])
         return fig
 
     fig = _layout(("loss", twin, epochs), make, reuse)

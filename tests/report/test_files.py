@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from logan.cli import app
-from logan.report.files import slug, write_run
+from logan.report.files import CURRENT, RUN_FILES, Drawing, RunFolders, slug, write_run
 from tests.conftest import SAMPLES
 
 runner = CliRunner()
@@ -88,3 +88,23 @@ def test_run_without_training_scalars_still_gets_a_report(results, tmp_path):
     assert "## Plots" not in md
     doc = json.loads(written["json"].read_text())
     assert doc["runs"][0]["note"] == "no training scalars" and doc["runs"][0]["worst"] is None
+
+
+def test_background_drawing_writes_marks_and_reports_what_it_could_not(results, tmp_path):
+    """`check --out` with one job draws in other processes (issue 15): a report refused there is
+    one problem naming its run, and only the folders whose reports were written are marked."""
+    good, bad = results["mmengine_plateau_e4"], results["mmengine_fixed_e4"]
+    out = tmp_path / "out"
+    places = ((good.run.path, "good", "good"), (bad.run.path, "bad", "bad"))
+    drawing = Drawing(RunFolders(out, places))
+    (out / "bad").mkdir(parents=True)
+    (out / "bad" / "report.html").symlink_to(tmp_path / "elsewhere")
+    for i, r in enumerate((good, bad)):
+        drawing(r, i)
+        drawing.mark_current([r.run.path], f"key{i}")
+    assert not (out / "good" / CURRENT).exists()  # not before its report is surely written
+    (problem,) = drawing.finish()
+    assert problem.path == bad.run.path and "symbolic link" in problem.message
+    assert (out / "good" / CURRENT).read_text().startswith("key0\n")
+    assert not (out / "bad" / CURRENT).exists() and not (tmp_path / "elsewhere").exists()
+    assert sorted(p.name for p in (out / "good").iterdir()) == sorted([*RUN_FILES, CURRENT])

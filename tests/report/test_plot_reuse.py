@@ -47,9 +47,11 @@ def _pixels(png: bytes) -> np.ndarray:
         return np.asarray(im.convert("RGBA")).astype("float64")
 
 
-def _with(r: RunResult, name: str, **values: np.ndarray | None) -> RunResult:
+def _with(
+    r: RunResult, name: str, epoch_length: int | None = None, **values: np.ndarray | None
+) -> RunResult:
     """`r` under another name with some tags' values replaced, added (at the loss's steps) or
-    dropped (None)."""
+    dropped (None), and another epoch length if given."""
     table = r.run.scalars.assign(tag=r.run.scalars["tag"].astype(str))
     for tag, v in values.items():
         mask = (table["tag"] == tag).to_numpy()
@@ -62,7 +64,10 @@ def _with(r: RunResult, name: str, **values: np.ndarray | None) -> RunResult:
             rows = table[table["tag"] == "loss"]
             table = pd.concat([table, rows.assign(tag=tag, value=np.resize(v, len(rows)))])
     table = table.assign(tag=table["tag"].astype("category")).reset_index(drop=True)
-    return dataclasses.replace(r, run=dataclasses.replace(r.run, scalars=table, path=name))
+    run = dataclasses.replace(r.run, scalars=table, path=name)
+    if epoch_length is not None:
+        run = dataclasses.replace(run, epoch_length=epoch_length)
+    return dataclasses.replace(r, run=run)
 
 
 def _sequence(results: dict[str, RunResult]) -> list[RunResult]:
@@ -73,7 +78,7 @@ def _sequence(results: dict[str, RunResult]) -> list[RunResult]:
         results["mmengine_plateau_e4"],  # configured and intended curves, LR finding, epochs
         # Its grid after the plateau's: a legend row more (the axes moved) and a slow-down span.
         results["mmengine_throughput_drop"],
-        _with(fixed, "exp-lr", lr=decay),  # log LR (and its twin)
+        _with(fixed, "exp-lr", lr=decay, epoch_length=16),  # log LR; another epoch length
         results["mmengine_nan_high_lr"],  # NaN loss marked on top, log loss axis
         _with(fixed, "symlog-lr", lr=np.r_[decay, np.zeros(30)]),
         _with(  # a slow-down span on a 4-panel grid
