@@ -40,7 +40,7 @@ from logan.model import (
 )
 from logan.producers import by_name
 from logan.producers.interface import Producer, SessionFacts
-from logan.readers.base import ReadResult, checked, empty_frame
+from logan.readers.base import ReadResult, checked, concat_frames, empty_frame
 
 # Facts about how values were printed: they describe a source's scalars, so they are taken only
 # from the source that gave the scalars.
@@ -113,7 +113,7 @@ def read_session(producer: Producer, spec: SessionSpec, index: int) -> tuple[Rea
                 kwargs["epoch_length"] = meta["epoch_length"]
             results = [_read(producer, kind, p, index, **kwargs) for p in paths]
         frames = [r.frame for r in results if len(r.frame)]
-        merged = ReadResult(pd.concat(frames, ignore_index=True) if frames else empty_frame())
+        merged = ReadResult(concat_frames(frames))
         if _has_train_rows(merged):
             chosen = (merged, paths, results)
             break
@@ -251,7 +251,7 @@ def stitch(parts: list[Part]) -> tuple[pd.DataFrame, list[Session]]:
             )
         )
         reach = max(reach, hi + offset)
-    table = pd.concat(frames, ignore_index=True) if frames else empty_frame()
+    table = concat_frames(frames)
     table = table.sort_values(["step", "session"], kind="stable").reset_index(drop=True)
     return table, sessions
 
