@@ -227,7 +227,14 @@ def _valleys(
     the cost is per valley, not per logged point (a long LR walked point by point in Python was
     a tenth of a large tree's check time).
     """
-    values = np.asarray(values, dtype="float64")
+    # LRs near 1e308 overflow to inf here as they did in Python floats, without numpy's warning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _valley_walk(np.asarray(values, dtype="float64"), peak, tol, rise)
+
+
+def _valley_walk(
+    values: np.ndarray, peak: float, tol: tuple[float, float], rise: float
+) -> list[tuple[int, int]]:
     n = len(values)
     if n < 2:
         return []
