@@ -143,13 +143,18 @@ class Part:
     facts: SessionFacts = field(default_factory=SessionFacts)
     kind: SessionKind = SessionKind.FRESH
     reason: str | None = None  # why it is not a training session
+    # train_steps(), kept: repeats are looked for pairwise (a vis_data/ reused by 35 processes
+    # is 35 parts), and each call filtered the part's whole table again.
+    _train_steps: pd.Series | None = field(default=None, repr=False, compare=False)
 
     def train_steps(self) -> pd.Series:
         """Steps of rows that show training happened (bookkeeping such as `epoch` left out: a
-        Lightning test-only file logs `epoch` beside its `test_*` metrics)."""
-        frame = self.result.frame
-        rows = ~not_training(frame["tag"]) & ~frame["tag"].isin(BOOKKEEPING_TAGS).to_numpy()
-        return frame.loc[rows, "step"]
+        Lightning test-only file logs `epoch` beside its `test_*` metrics). Read-only."""
+        if self._train_steps is None:
+            frame = self.result.frame
+            rows = ~not_training(frame["tag"]) & ~frame["tag"].isin(BOOKKEEPING_TAGS).to_numpy()
+            self._train_steps = frame.loc[rows, "step"]
+        return self._train_steps
 
 
 @dataclass
