@@ -49,7 +49,11 @@ def build_frame(
     """
     n = len(steps)
     step_col, keep, dropped = _valid_steps(steps)
-    tag_col = pd.Series(tags, dtype="object") if n else pd.Series([], dtype="object")
+    # Categorical from the start: the loader tests tags many times per run (training rows,
+    # bookkeeping, repeats, epochs) and each test on an object column compared every row's string.
+    tag_col = pd.Series(
+        tags if isinstance(tags, pd.Categorical) else pd.Categorical(np.asarray(tags, dtype=object))
+    )
     bad_tags = _unwritable_tags(tag_col)
     if bad_tags:
         bad = tag_col.isin(bad_tags).to_numpy()
@@ -146,7 +150,7 @@ def _number(value: Any) -> str:
 def _unwritable_tags(tags: pd.Series) -> list[str]:
     """Tags no encoder can write (each distinct tag tested once)."""
     out = []
-    for tag in pd.unique(tags):
+    for tag in tags.cat.categories:
         if isinstance(tag, str) and not tag.isascii():
             try:
                 tag.encode("utf-8")
@@ -164,3 +168,15 @@ def checked(result: ReadResult, path: object) -> ReadResult:
 
 def empty_frame() -> pd.DataFrame:
     return build_frame([], [], [])
+
+
+def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames one after the other, the tag column still categorical: pandas concatenates
+    categoricals with different categories into strings, and every tag test after that would
+    compare every row's string again."""
+    if not frames:
+        return empty_frame()
+    table = pd.concat(frames, ignore_index=True)
+    if not isinstance(table["tag"].dtype, pd.CategoricalDtype):
+        table["tag"] = pd.Categorical(table["tag"].to_numpy(dtype=object))
+    return table
