@@ -79,7 +79,9 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
 def cases(reals: list[str], out: Path, run: Path, cache: bool) -> dict[str, list[str]]:
     """The commands timed; without `cache` (a peer that has none) the cache cases are left out."""
     common = ["-q", "-f", "json", "--fail-on", "never"]
-    off = ["--no-cache"] if cache else []
+    # Every checkout timed here has the cache: without --no-cache the peer's `check` would be
+    # answered from the cache filled by the other side's runs.
+    off = ["--no-cache"]
     found = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "logan --version": _cmd("--version"),

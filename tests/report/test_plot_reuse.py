@@ -149,3 +149,11 @@ def test_plot_text_is_set_in_the_fallback_fonts(results):
         assert im.size == (1200, 690) and im.mode == "RGBA"
         assert [round(d) for d in im.info["dpi"]] == [plots.DPI, plots.DPI]
         assert not {k for k in im.info if k != "dpi"}  # no text chunk, no software version
+
+
+def test_png_encoder_round_trips_any_pixels():
+    rng = np.random.default_rng(15)
+    rgba = rng.integers(0, 256, size=(37, 53, 4), dtype=np.uint8)  # every Up difference wraps
+    rgba[5:9] = 255  # and runs of white, as on a plot
+    with Image.open(io.BytesIO(plots.encode_png(rgba, 150))) as im:
+        assert im.mode == "RGBA" and (np.asarray(im) == rgba).all()
