@@ -298,8 +298,8 @@ def check(
         except LoganError as exc:
             _fail(str(exc))
         _out_ready(out_dir)
-        # Analysed here (one job, no cluster): each report is drawn in a second process while
-        # the next run is analysed.
+        # Analysed here (one job, no cluster): the reports are drawn in background processes
+        # while the next runs are analysed (see files.Drawing).
         tree = ReportTree(
             out_dir, tuple(map(str, paths)), _image_base_url(image_base_url),
             background=jobs == 1 and executor is None,

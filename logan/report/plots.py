@@ -17,7 +17,7 @@ import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, ParamSpec, TypeVar
+from typing import Any, BinaryIO, ParamSpec, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -447,7 +447,7 @@ def _epoch_scale(ax: Axes, length: int) -> None:
 
 
 # Each epoch scale's length, read by its functions (see `_epoch_scale`).
-_EPOCH_LENGTH: weakref.WeakKeyDictionary[Axes, list[float]] = weakref.WeakKeyDictionary()
+_EPOCH_LENGTH: weakref.WeakKeyDictionary[Any, list[float]] = weakref.WeakKeyDictionary()
 
 
 def _epoch_axis(ax: Axes, result: RunResult) -> bool:
@@ -850,8 +850,9 @@ def png_bytes(fig: Figure) -> bytes:
 
     with styled(), warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
-        fig.canvas.draw()
-    rgba = np.asarray(fig.canvas.buffer_rgba())
+        canvas = cast(FigureCanvasAgg, fig.canvas)  # see `_figure`
+        canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
     return encode_png(rgba, DPI)
 
 
