@@ -369,8 +369,13 @@ def _chunk_values(
     # Each value starts with a number or one of mmengine's bare tokens (not a string, a list,
     # true, false or null, which orjson would read as something else than a number).
     first = colons + 1
-    first += arr[first] == 32
     lead = arr[first]
+    for _ in range(8):  # past JSON whitespace (mmengine writes one space)
+        space = (lead == 32) | (lead == 9) | (lead == 13)
+        if not space.any():
+            break
+        first += space
+        lead = arr[first]
     number = lead - 48 <= 9
     number |= (lead == 45) & (arr.take(first + 1, mode="clip") != ord("I"))
     patched: list[tuple[np.ndarray, float]] = []
