@@ -40,17 +40,20 @@ def build_frame(
     epochs: Any = None,
     wall_times: Any = None,
     session: int = 0,
+    distinct_tags: Any = None,
 ) -> pd.DataFrame:
     """Build the tidy table once from parallel columns (lists or numpy arrays).
 
     Rows whose step is not a step (negative, past `MAX_STEP`, not finite) or whose tag cannot be
     written (a lone surrogate, from a `\\ud800` escape in a JSON key) are dropped; what was dropped
     is listed in `frame.attrs[DROPPED]`, which `checked` turns into skips naming the file.
+    `distinct_tags`, when the caller knows them (in order of first appearance), spares hashing
+    every row to find them (a third of the time of a million rows).
     """
     n = len(steps)
     step_col, keep, dropped = _valid_steps(steps)
     tag_col = pd.Series(tags, dtype="object") if n else pd.Series([], dtype="object")
-    bad_tags = _unwritable_tags(tag_col)
+    bad_tags = _unwritable_tags(tag_col if distinct_tags is None else distinct_tags)
     if bad_tags:
         bad = tag_col.isin(bad_tags).to_numpy()
         for tag in bad_tags:
@@ -143,10 +146,10 @@ def _number(value: Any) -> str:
         return _shown(str(value))
 
 
-def _unwritable_tags(tags: pd.Series) -> list[str]:
+def _unwritable_tags(tags: Any) -> list[str]:
     """Tags no encoder can write (each distinct tag tested once)."""
     out = []
-    for tag in pd.unique(tags):
+    for tag in pd.unique(tags) if isinstance(tags, pd.Series) else tags:
         if isinstance(tag, str) and not tag.isascii():
             try:
                 tag.encode("utf-8")

@@ -155,10 +155,11 @@ def _fast_dicts(
 ) -> tuple[Any, ...] | None:
     """The common case in bulk: records grouped by their keys, each group one numpy array.
 
-    Returns (steps, tags, values, epochs, has_epoch) with the same rows as the record-by-record
-    path (each tag's rows in file order), or None when any record needs that path (a non-number,
-    a bool, an `lr` dict, a step that is missing or out of range): correctness never depends on
-    this shortcut. `tokens` (NaN, infinite) counts the bare tokens `_bulk_records` swapped.
+    Returns (steps, tags, values, epochs, has_epoch, distinct tags) with the same rows as the
+    record-by-record path (each tag's rows in file order), or None when any record needs that
+    path (a non-number, a bool, an `lr` dict, a step that is missing or out of range):
+    correctness never depends on this shortcut. `tokens` (NaN, infinite) counts the bare tokens
+    `_bulk_records` swapped.
     A file with a JSON `true`/`false` anywhere takes that path too (numpy would read a bool as a
     number); mmengine never writes one.
     """
@@ -198,7 +199,8 @@ def _fast_dicts(
 
 def _group_columns(keys: tuple[str, ...], arr: np.ndarray) -> tuple[Any, ...] | None:
     """One group's rows (records with the same keys, one row per record, float64) as
-    (steps, tags, values, epochs), record-major; None when a step is missing or out of range."""
+    (steps, tags, values, epochs, the group's tags), record-major; None when a step is missing
+    or out of range."""
     key_at = {k: j for j, k in enumerate(keys)}
     step_col = key_at.get("step", key_at.get("iter"))
     if step_col is None:
@@ -219,6 +221,7 @@ def _group_columns(keys: tuple[str, ...], arr: np.ndarray) -> tuple[Any, ...] | 
         np.tile(np.array(names, dtype=object), len(arr)),
         arr[:, value_cols].ravel(),
         np.repeat(epochs, width),
+        names,
     )
 
 
@@ -226,12 +229,13 @@ def _concat(cols: list[tuple[Any, ...]]) -> tuple[Any, ...]:
     """Groups one after another (all train lines, then all validation lines, say): every tag's
     rows keep their file order, which is all that later stages rely on."""
     if not cols:
-        return np.empty(0, "int64"), [], np.empty(0), np.empty(0), False
+        return np.empty(0, "int64"), [], np.empty(0), np.empty(0), False, []
     steps = np.concatenate([c[0] for c in cols]).astype("int64")
     tags = np.concatenate([c[1] for c in cols])
     values = np.concatenate([c[2] for c in cols])
     epochs = np.concatenate([c[3] for c in cols])
-    return steps, tags, values, epochs, bool(np.any(~np.isnan(epochs)))
+    distinct = list(dict.fromkeys(name for c in cols for name in c[4]))
+    return steps, tags, values, epochs, bool(np.any(~np.isnan(epochs))), distinct
 
 
 # The vectorised reader (issue 15): a file of mmengine records is read without a Python object
@@ -314,8 +318,7 @@ def _vector_columns(raw: bytes, path: Path) -> tuple[tuple[Any, ...], list[Skipp
     index: dict[bytes, int] = {}  # each distinct skeleton, in order of appearance
     ids: list[np.ndarray] = []
     values: list[bytes] = []
-    patches: list[tuple[np.ndarray, float]] = []
-    count = start = 0
+    start = 0
     while start < len(body):
         end = len(body)
         if end - start > _CHUNK:
@@ -327,66 +330,59 @@ def _vector_columns(raw: bytes, path: Path) -> tuple[tuple[Any, ...], list[Skipp
             return None
         values.append(piece[0])
         ids.append(piece[1])
-        patches += [(rows + count, value) for rows, value in piece[2]]
-        count += len(piece[0]) // 8
         start = end
     if not values:
         return None
-    numbers = np.frombuffer(b"".join(values), dtype=np.float64).copy()
-    for rows, value in patches:
-        numbers[rows] = value
+    numbers = np.frombuffer(b"".join(values), dtype=np.float64)
     columns = _skeleton_columns(list(index), np.concatenate(ids), numbers)
     return None if columns is None else (columns, skipped)
 
 
-def _chunk_values(
-    arr: np.ndarray, index: dict[bytes, int]
-) -> tuple[bytes, np.ndarray, list[tuple[np.ndarray, float]]] | None:
-    """Whole lines' values in file order (packed float64, without the bare tokens), each line's
-    skeleton as its number in `index` (which it extends), and where the bare tokens go."""
+def _chunk_values(arr: np.ndarray, index: dict[bytes, int]) -> tuple[bytes, np.ndarray] | None:
+    """Whole lines' values in file order (packed float64) and each line's skeleton as its number
+    in `index` (which it extends); None when the lines are not plainly records of numbers."""
     marks = arr == _COLON
+    colons = int(np.count_nonzero(marks))
     scratch = np.equal(arr, _COMMA)
     marks |= scratch
     marks |= np.equal(arr, _CLOSE, out=scratch)
-    at = np.flatnonzero(marks)
-    if not len(at) or len(at) % 2:
+    if not colons or np.count_nonzero(marks) != 2 * colons:
         return None
-    # Marks alternate `:` then `,`/`}`: a key holding one of them breaks the alternation.
-    colons, seps = at[0::2], at[1::2]
-    if not np.all(arr[colons] == _COLON) or np.any(arr[seps] == _COLON):
-        return None
-    # Each value with its leading `:`, up to its `,`/`}`: the marks' running parity.
+    # Each value with its leading mark, up to the next mark: the marks' running parity.
     inside = _running_parity(marks.view(np.uint8)).view(bool)
     ids = _skeleton_ids(arr[np.logical_not(inside, out=scratch)], index)
-    inside[seps[-1]] = True
-    text = arr[inside]  # `:v1,:v2}...:vn` without the separators, then the last `}`
-    lens = seps - colons
-    starts = np.cumsum(lens) - lens
+    size = int(np.count_nonzero(inside))
+    text = np.empty(size + 1, dtype=np.uint8)  # `:v1,:v2}...:vn]`, the separators cut out
+    text[:size] = arr[inside]
+    starts = np.flatnonzero(np.equal(text[:size], _COLON, out=scratch[:size]))
+    # Each value starts at a mark, and as many at a colon as there are colons: every value
+    # follows a key's colon, every skeleton holds only `,` and `}` (no key holds a mark).
+    if len(starts) != colons:
+        return None
     text[starts] = _COMMA
     text[0], text[-1] = ord("["), ord("]")
     if np.any(np.equal(text, 10, out=scratch[: len(text)])):  # a record over two lines
         return None
     # Each value starts with a number or one of mmengine's bare tokens (not a string, a list,
     # true, false or null, which orjson would read as something else than a number).
-    first = colons + 1
-    lead = arr[first]
+    first = starts + 1
+    lead = text[first]
     for _ in range(8):  # past JSON whitespace (mmengine writes one space)
         space = (lead == 32) | (lead == 9) | (lead == 13)
         if not space.any():
             break
         first += space
-        lead = arr[first]
+        lead = text[first]
     number = lead - 48 <= 9
-    number |= (lead == 45) & (arr.take(first + 1, mode="clip") != ord("I"))
+    number |= (lead == 45) & (text.take(first + 1, mode="clip") != ord("I"))
     patched: list[tuple[np.ndarray, float]] = []
     if not number.all():
-        where = starts + (first - colons)
         odd = np.flatnonzero(~number)
         for token, value in _TOKENS:
             at_token = odd[lead[odd] == token[0]]
             if token[0] == 45:
-                at_token = at_token[arr.take(first[at_token] + 1, mode="clip") == token[1]]
-            pos = where[at_token]
+                at_token = at_token[text.take(first[at_token] + 1, mode="clip") == token[1]]
+            pos = first[at_token]
             for k, byte in enumerate(token):
                 if not np.all(text.take(pos + k, mode="clip") == byte):
                     return None
@@ -398,15 +394,20 @@ def _chunk_values(
         parsed = orjson.loads(text.data)
     except orjson.JSONDecodeError:
         return None
-    if len(parsed) != len(colons):
+    if len(parsed) != colons:
         return None
-    values = struct.pack(f"{len(parsed)}d", *parsed)  # the fastest list-to-doubles in CPython
-    for i in np.flatnonzero(np.abs(np.frombuffer(values, np.float64)) >= 2.0**63):
+    packed: bytes | bytearray = struct.pack(f"{colons}d", *parsed)  # faster than numpy's
+    for i in np.flatnonzero(np.abs(np.frombuffer(packed, np.float64)) >= 2.0**63):
         # An integer past int64: the dict paths keep Python's int for it.
-        end = starts[i + 1] if i + 1 < len(starts) else len(text) - 1
+        end = starts[i + 1] if i + 1 < len(starts) else size
         if not any(c in text[starts[i] + 1 : end].tobytes() for c in b".eE"):
             return None
-    return values, ids, patched
+    if patched:
+        packed = bytearray(packed)
+        values = np.frombuffer(packed, dtype=np.float64)
+        for rows, value in patched:
+            values[rows] = value
+    return packed, ids
 
 
 def _skeleton_ids(skeletons: np.ndarray, index: dict[bytes, int]) -> np.ndarray:
@@ -502,8 +503,10 @@ def read(path: Path, session: int = 0) -> ReadResult:
         records, skipped = _parse_lines(raw, Path(path))
         fast = _fast_columns(records, raw)
     if fast is not None:
-        f_steps, f_tags, f_values, f_epochs, f_has_epoch = fast
-        frame = build_frame(f_steps, f_tags, f_values, epochs=f_epochs, session=session)
+        f_steps, f_tags, f_values, f_epochs, f_has_epoch, f_distinct = fast
+        frame = build_frame(
+            f_steps, f_tags, f_values, epochs=f_epochs, session=session, distinct_tags=f_distinct
+        )
         fast_meta = {"epoch_column": "current_1based"} if f_has_epoch else {}
         return ReadResult(frame=frame, skipped=skipped, meta=fast_meta)
     steps: list[int] = []
