@@ -348,13 +348,15 @@ def _chunk_values(arr: np.ndarray, index: dict[bytes, int]) -> tuple[bytes, np.n
     marks |= np.equal(arr, _CLOSE, out=scratch)
     if not colons or np.count_nonzero(marks) != 2 * colons:
         return None
+    near_end = np.flatnonzero(marks[-256:])
+    last = len(arr) - min(len(arr), 256) + near_end[-1] if len(near_end) else marks.nonzero()[0][-1]
     # Each value with its leading mark, up to the next mark: the marks' running parity.
     inside = _running_parity(marks.view(np.uint8)).view(bool)
     ids = _skeleton_ids(arr[np.logical_not(inside, out=scratch)], index)
-    size = int(np.count_nonzero(inside))
-    text = np.empty(size + 1, dtype=np.uint8)  # `:v1,:v2}...:vn]`, the separators cut out
-    text[:size] = arr[inside]
-    starts = np.flatnonzero(np.equal(text[:size], _COLON, out=scratch[:size]))
+    inside[last] = True
+    text = arr[inside]  # `:v1,:v2}...:vn}`, the separators but the last cut out
+    size = len(text) - 1
+    starts = np.flatnonzero(np.equal(text, _COLON, out=scratch[: len(text)]))
     # Each value starts at a mark, and as many at a colon as there are colons: every value
     # follows a key's colon, every skeleton holds only `,` and `}` (no key holds a mark).
     if len(starts) != colons:
@@ -367,14 +369,21 @@ def _chunk_values(arr: np.ndarray, index: dict[bytes, int]) -> tuple[bytes, np.n
     # true, false or null, which orjson would read as something else than a number).
     first = starts + 1
     lead = text[first]
-    for _ in range(8):  # past JSON whitespace (mmengine writes one space)
+    if np.all(lead == 32):  # mmengine writes one space
+        first += 1
+        lead = text[first]
+    number = lead - 48 <= 9
+    for _ in range(8):  # past any other JSON whitespace
+        if number.all():
+            break
         space = (lead == 32) | (lead == 9) | (lead == 13)
         if not space.any():
             break
         first += space
         lead = text[first]
-    number = lead - 48 <= 9
-    number |= (lead == 45) & (text.take(first + 1, mode="clip") != ord("I"))
+        number = lead - 48 <= 9
+    minus = np.flatnonzero(lead == 45)
+    number[minus] = text.take(first[minus] + 1, mode="clip") != ord("I")
     patched: list[tuple[np.ndarray, float]] = []
     if not number.all():
         odd = np.flatnonzero(~number)
