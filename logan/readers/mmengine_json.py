@@ -14,6 +14,7 @@ import math
 import re
 import struct
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -187,55 +188,63 @@ def _fast_dicts(
             return None
         values[sentinel] *= np.inf
     first = np.r_[0, np.cumsum(widths)[:-1]]
-    cols: list[tuple[Any, ...]] = []
+    plans: list[_Plan] = []
     for keys, g in index.items():
-        rows = np.flatnonzero(ids == g)
-        group = _group_columns(keys, values[first[rows][:, None] + np.arange(len(keys))])
-        if group is None:
+        base = first[ids == g]
+        plan = _group_plan(keys, lambda j, base=base: values[base + j])
+        if plan is None:
             return None
-        cols.append(group)
-    return _concat(cols)
+        plans.append(plan)
+    return _concat(plans)
 
 
-def _group_columns(keys: tuple[str, ...], arr: np.ndarray) -> tuple[Any, ...] | None:
-    """One group's rows (records with the same keys, one row per record, float64) as
-    (steps, tags, values, epochs, the group's tags), record-major; None when a step is missing
-    or out of range."""
+def _group_plan(keys: tuple[str, ...], column: Callable[[int], np.ndarray]) -> _Plan | None:
+    """One group of records with the same keys, given each key's values (`column(j)`, one per
+    record, float64): its steps, epochs, value columns and their tags; None when a step is
+    missing or out of range."""
     key_at = {k: j for j, k in enumerate(keys)}
     step_col = key_at.get("step", key_at.get("iter"))
     if step_col is None:
         return None
-    steps = arr[:, step_col]
+    steps = column(step_col)
     if not np.all(np.isfinite(steps)) or np.any(np.abs(steps) > _MAX_STEP):
         return None
     is_train = "lr" in key_at
-    epochs = np.full(len(arr), np.nan)
+    epochs = np.full(len(steps), np.nan)
     if is_train and "epoch" in key_at:
-        epochs = arr[:, key_at["epoch"]]
+        epochs = column(key_at["epoch"])
     value_cols = [j for j, key in enumerate(keys) if key not in _INDEX_KEYS]
     names = [canonical_tag(keys[j]) if is_train else VAL_PREFIX + keys[j] for j in value_cols]
-    width = len(value_cols)
-    # Record-major within the group, as the record-by-record path emits them.
-    return (
-        np.repeat(steps, width),
-        np.tile(np.array(names, dtype=object), len(arr)),
-        arr[:, value_cols].ravel(),
-        np.repeat(epochs, width),
-        names,
-    )
+    return steps, epochs, [column(j) for j in value_cols], names
 
 
-def _concat(cols: list[tuple[Any, ...]]) -> tuple[Any, ...]:
-    """Groups one after another (all train lines, then all validation lines, say): every tag's
-    rows keep their file order, which is all that later stages rely on."""
-    if not cols:
-        return np.empty(0, "int64"), [], np.empty(0), np.empty(0), False, []
-    steps = np.concatenate([c[0] for c in cols]).astype("int64")
-    tags = np.concatenate([c[1] for c in cols])
-    values = np.concatenate([c[2] for c in cols])
-    epochs = np.concatenate([c[3] for c in cols])
-    distinct = list(dict.fromkeys(name for c in cols for name in c[4]))
-    return steps, tags, values, epochs, bool(np.any(~np.isnan(epochs))), distinct
+_Plan = tuple[np.ndarray, np.ndarray, list[np.ndarray], list[str]]
+
+
+def _concat(plans: list[_Plan]) -> tuple[Any, ...]:
+    """(steps, tags, values, epochs, has_epoch, distinct tags) of the groups one after another
+    (all train lines, then all validation lines, say), record-major within a group as the
+    record-by-record path emits them: every tag's rows keep their file order, which is all that
+    later stages rely on. Each column is written once, in place."""
+    total = sum(len(steps) * len(cols) for steps, _, cols, _ in plans)
+    out_steps = np.empty(total, dtype=np.int64)
+    out_tags = np.empty(total, dtype=object)
+    out_values = np.empty(total, dtype=np.float64)
+    out_epochs = np.empty(total, dtype=np.float64)
+    at = 0
+    for steps, epochs, cols, names in plans:
+        n, width = len(steps), len(cols)
+        rows = slice(at, at + n * width)
+        out_steps[rows].reshape(n, width)[:] = steps[:, None]
+        out_epochs[rows].reshape(n, width)[:] = epochs[:, None]
+        out_tags[rows].reshape(n, width)[:] = np.array(names, dtype=object)
+        block = out_values[rows].reshape(n, width)
+        for j, col in enumerate(cols):
+            block[:, j] = col
+        at += n * width
+    has_epoch = any(np.any(~np.isnan(epochs)) for _, epochs, cols, _ in plans if cols)
+    distinct = list(dict.fromkeys(name for *_, names in plans for name in names))
+    return out_steps, out_tags, out_values, out_epochs, bool(has_epoch), distinct
 
 
 # The vectorised reader (issue 15): a file of mmengine records is read without a Python object
@@ -484,15 +493,14 @@ def _skeleton_columns(
     width = per_line[records]
     first = np.cumsum(width) - width
     group = layout_of[ids[records]]
-    cols: list[tuple[Any, ...]] = []
+    plans: list[_Plan] = []
     for keys, g in layouts.items():
-        rows = np.flatnonzero(group == g)
-        block = values[first[rows][:, None] + np.arange(len(keys))]
-        columns = _group_columns(keys, block)
-        if columns is None:
+        base = first[group == g]
+        plan = _group_plan(keys, lambda j, base=base: values[base + j])
+        if plan is None:
             return None
-        cols.append(columns)
-    return _concat(cols)
+        plans.append(plan)
+    return _concat(plans)
 
 
 def read(path: Path, session: int = 0) -> ReadResult:
