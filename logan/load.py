@@ -40,7 +40,7 @@ from logan.model import (
 )
 from logan.producers import by_name
 from logan.producers.interface import Producer, SessionFacts
-from logan.readers.base import ReadResult, checked, empty_frame
+from logan.readers.base import ReadResult, checked, concat_frames, empty_frame
 
 # Facts about how values were printed: they describe a source's scalars, so they are taken only
 # from the source that gave the scalars.
@@ -113,7 +113,7 @@ def read_session(producer: Producer, spec: SessionSpec, index: int) -> tuple[Rea
                 kwargs["epoch_length"] = meta["epoch_length"]
             results = [_read(producer, kind, p, index, **kwargs) for p in paths]
         frames = [r.frame for r in results if len(r.frame)]
-        merged = ReadResult(pd.concat(frames, ignore_index=True) if frames else empty_frame())
+        merged = ReadResult(concat_frames(frames))
         if _has_train_rows(merged):
             chosen = (merged, paths, results)
             break
@@ -143,13 +143,18 @@ class Part:
     facts: SessionFacts = field(default_factory=SessionFacts)
     kind: SessionKind = SessionKind.FRESH
     reason: str | None = None  # why it is not a training session
+    # train_steps(), kept: repeats are looked for pairwise (a vis_data/ reused by 35 processes
+    # is 35 parts), and each call filtered the part's whole table again.
+    _train_steps: pd.Series | None = field(default=None, repr=False, compare=False)
 
     def train_steps(self) -> pd.Series:
         """Steps of rows that show training happened (bookkeeping such as `epoch` left out: a
-        Lightning test-only file logs `epoch` beside its `test_*` metrics)."""
-        frame = self.result.frame
-        rows = ~not_training(frame["tag"]) & ~frame["tag"].isin(BOOKKEEPING_TAGS).to_numpy()
-        return frame.loc[rows, "step"]
+        Lightning test-only file logs `epoch` beside its `test_*` metrics). Read-only."""
+        if self._train_steps is None:
+            frame = self.result.frame
+            rows = ~not_training(frame["tag"]) & ~frame["tag"].isin(BOOKKEEPING_TAGS).to_numpy()
+            self._train_steps = frame.loc[rows, "step"]
+        return self._train_steps
 
 
 @dataclass
@@ -251,7 +256,7 @@ def stitch(parts: list[Part]) -> tuple[pd.DataFrame, list[Session]]:
             )
         )
         reach = max(reach, hi + offset)
-    table = pd.concat(frames, ignore_index=True) if frames else empty_frame()
+    table = concat_frames(frames)
     table = table.sort_values(["step", "session"], kind="stable").reset_index(drop=True)
     return table, sessions
 

@@ -41,3 +41,45 @@ def test_version_and_rules_import_no_heavy_module_and_checks_still_run():
     assert got["loaded"] == []
     # The check modules were imported with numpy/pandas deferred; they still find the bug.
     assert "LR001" in got["codes"]
+
+
+FAST = """
+import sys
+from logan.cli import main
+sys.argv = ["logan", *{args!r}]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print("EXIT", code, "PYDANTIC", any(m.startswith("pydantic") for m in sys.modules))
+"""
+
+
+def _fast(*args: str) -> tuple[str, str, str]:
+    out = subprocess.run(
+        [sys.executable, "-c", FAST.format(args=list(args))],
+        capture_output=True, text=True, check=True, cwd=REPO,
+    )  # fmt: skip
+    body, _, tail = out.stdout.rpartition("EXIT ")
+    return body, tail.strip(), out.stderr
+
+
+def test_look_up_commands_are_answered_before_typer_parses_and_say_the_same():
+    """`--version` and `rules [CODE]` skip typer's pydantic-backed parsing (issue 15: start-up)
+    and print exactly what the typer command prints; other forms still go through typer."""
+    from typer.testing import CliRunner
+
+    from logan.cli import app
+
+    runner = CliRunner()
+    for args in (["--version"], ["rules"], ["rules", "LS002"], ["rules", "LR"], ["rules", "nope"]):
+        body, tail, err = _fast(*args)
+        via_typer = runner.invoke(app, args)
+        assert tail == f"{via_typer.exit_code} PYDANTIC False", (args, tail)
+        assert body == via_typer.stdout, args
+        assert err == via_typer.stderr, args
+    # `--help` is typer's: it goes through the parser (and pays for it).
+    _, tail, _ = _fast("rules", "--help")
+    assert tail == "0 PYDANTIC True"

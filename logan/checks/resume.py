@@ -171,8 +171,10 @@ def departure(run: Run, index: int, min_matched: int = MIN_MATCHED_POINTS) -> De
     is trusted (it reproduces the log before that point, or the previous session's config
     explains the logged LR); None when it follows its config or cannot be judged."""
     session = run.sessions[index]
+    if session.config is None:
+        return None  # nothing to compare with (and the LR is not worth slicing out)
     lr = _session_lr(run, index)
-    if session.config is None or len(lr) < 2:
+    if len(lr) < 2:
         return None
     tol = lr_tolerance(run.meta)
     total = int(lr.index.max())
@@ -225,10 +227,12 @@ def resume_cause(dep: Departure) -> str:
 def _never_matched(run: Run, index: int) -> str | None:
     """A session whose own config's simulation matches none of its log: said once, as info."""
     session = run.sessions[index]
-    lr = _session_lr(run, index)
     # Only resumed sessions, the ones this check is about: a fresh session's batch size (so its
     # epoch length) may differ from the run's, which the session record does not carry.
-    if session.config is None or len(lr) < MIN_MATCHED_POINTS or not is_resumed(run, index):
+    if session.config is None or not is_resumed(run, index):
+        return None
+    lr = _session_lr(run, index)
+    if len(lr) < MIN_MATCHED_POINTS:
         return None
     sim = simulate_session(run, session, int(lr.index.max()))
     if sim is None or _matches(sim, lr, lr_tolerance(run.meta)).any():

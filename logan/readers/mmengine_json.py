@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 try:  # a fast parser for the common case; json (below) handles everything
     import orjson
@@ -156,7 +157,7 @@ def _fast_dicts(
 ) -> tuple[Any, ...] | None:
     """The common case in bulk: records grouped by their keys, each group one numpy array.
 
-    Returns (steps, tags, values, epochs, has_epoch, distinct tags) with the same rows as the
+    Returns (steps, tags, values, epochs, has_epoch) with the same rows as the
     record-by-record path (each tag's rows in file order), or None when any record needs that
     path (a non-number, a bool, an `lr` dict, a step that is missing or out of range):
     correctness never depends on this shortcut. `tokens` (NaN, infinite) counts the bare tokens
@@ -222,13 +223,17 @@ _Plan = tuple[np.ndarray, np.ndarray, list[np.ndarray], list[str]]
 
 
 def _concat(plans: list[_Plan]) -> tuple[Any, ...]:
-    """(steps, tags, values, epochs, has_epoch, distinct tags) of the groups one after another
-    (all train lines, then all validation lines, say), record-major within a group as the
-    record-by-record path emits them: every tag's rows keep their file order, which is all that
-    later stages rely on. Each column is written once, in place."""
+    """(steps, tags, values, epochs, has_epoch) of the groups one after another (all train
+    lines, then all validation lines, say), record-major within a group as the record-by-record
+    path emits them: every tag's rows keep their file order, which is all that later stages rely
+    on. Each column is written once, in place; the tags are the categorical `build_frame` would
+    make of them (sorted categories), from each group's tag numbers rather than a string a row."""
+    names_seen = np.asarray(list({name for *_, names in plans for name in names}), dtype=object)
+    categories = pd.Categorical(names_seen).categories  # as build_frame orders and types them
+    number = {name: i for i, name in enumerate(categories)}
     total = sum(len(steps) * len(cols) for steps, _, cols, _ in plans)
     out_steps = np.empty(total, dtype=np.int64)
-    out_tags = np.empty(total, dtype=object)
+    out_codes = np.empty(total, dtype=np.int64)
     out_values = np.empty(total, dtype=np.float64)
     out_epochs = np.empty(total, dtype=np.float64)
     at = 0
@@ -237,14 +242,14 @@ def _concat(plans: list[_Plan]) -> tuple[Any, ...]:
         rows = slice(at, at + n * width)
         out_steps[rows].reshape(n, width)[:] = steps[:, None]
         out_epochs[rows].reshape(n, width)[:] = epochs[:, None]
-        out_tags[rows].reshape(n, width)[:] = np.array(names, dtype=object)
+        out_codes[rows].reshape(n, width)[:] = [number[name] for name in names]
         block = out_values[rows].reshape(n, width)
         for j, col in enumerate(cols):
             block[:, j] = col
         at += n * width
     has_epoch = any(np.any(~np.isnan(epochs)) for _, epochs, cols, _ in plans if cols)
-    distinct = list(dict.fromkeys(name for *_, names in plans for name in names))
-    return out_steps, out_tags, out_values, out_epochs, bool(has_epoch), distinct
+    tags = pd.Categorical.from_codes(out_codes, categories=categories)
+    return out_steps, tags, out_values, out_epochs, bool(has_epoch)
 
 
 # The vectorised reader (issue 15): a file of mmengine records is read without a Python object
@@ -520,10 +525,8 @@ def read(path: Path, session: int = 0) -> ReadResult:
         records, skipped = _parse_lines(raw, Path(path))
         fast = _fast_columns(records, raw)
     if fast is not None:
-        f_steps, f_tags, f_values, f_epochs, f_has_epoch, f_distinct = fast
-        frame = build_frame(
-            f_steps, f_tags, f_values, epochs=f_epochs, session=session, distinct_tags=f_distinct
-        )
+        f_steps, f_tags, f_values, f_epochs, f_has_epoch = fast
+        frame = build_frame(f_steps, f_tags, f_values, epochs=f_epochs, session=session)
         fast_meta = {"epoch_column": "current_1based"} if f_has_epoch else {}
         return ReadResult(frame=frame, skipped=skipped, meta=fast_meta)
     steps: list[int] = []

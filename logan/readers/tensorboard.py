@@ -89,7 +89,8 @@ def read(path: Path, session: int = 0, tags: Iterable[str] | None = None) -> Rea
 
     frame = build_frame(
         col(decoded.step),
-        col(decoded.tag),
+        # Categorical from the decoder's own tag numbers: no string per row is ever made.
+        pd.Categorical.from_codes(col(decoded.tag), categories=decoded.tag_names),
         col(decoded.value),
         wall_times=col(decoded.wall),
         session=session,
@@ -103,12 +104,13 @@ def read(path: Path, session: int = 0, tags: Iterable[str] | None = None) -> Rea
 class _Decoded:
     record: np.ndarray
     step: np.ndarray
-    tag: np.ndarray
+    tag: np.ndarray  # codes into tag_names
     value: np.ndarray
     wall: np.ndarray
     needs_sort: bool  # rows decoded one by one were appended after the bulk ones
     meta: dict[str, Any]
     failures: list[tuple[int, str]] = field(default_factory=list)
+    tag_names: list[str] = field(default_factory=list)
 
 
 class _Bytes:
@@ -143,6 +145,7 @@ class _Decoder:
         self.wanted = wanted
         self.meta: dict[str, Any] = {}
         self.plugins: dict[str, str] = {}  # tag -> plugin, from the values that carry metadata
+        self.tag_codes: dict[str, int] = {}  # canonical tag -> its number in the tag column
         self.failures: list[tuple[int, str]] = []
 
     def keep(self, tag: str) -> str | None:
@@ -180,7 +183,7 @@ class _Decoder:
                 (
                     np.array([k[0] for k in kept], dtype=np.int64),
                     np.array([k[3] for k in kept], dtype=np.int64),
-                    np.array([k[1] for k in kept], dtype=object),
+                    np.array([self._code(k[1]) for k in kept], dtype=np.int64),
                     np.array([k[2] for k in kept], dtype=np.float64),
                     np.array([k[4] for k in kept], dtype=np.float64),
                 )
@@ -188,9 +191,15 @@ class _Decoder:
         if parts:
             cols = [np.concatenate([p[i] for p in parts]) for i in range(5)]
         else:
-            cols = [np.empty(0, dtype=t) for t in (np.int64, np.int64, object, float, float)]
+            cols = [np.empty(0, dtype=t) for t in (np.int64, np.int64, np.int64, float, float)]
         record, step, tag, value, wall = cols
-        return _Decoded(record, step, tag, value, wall, bool(kept), self.meta, self.failures)
+        return _Decoded(
+            record, step, tag, value, wall, bool(kept), self.meta, self.failures,
+            list(self.tag_codes),
+        )  # fmt: skip
+
+    def _code(self, tag: str) -> int:
+        return self.tag_codes.setdefault(tag, len(self.tag_codes))
 
     def _check_groups(
         self, fast: _FastLayout, slow_mask: np.ndarray
@@ -227,13 +236,13 @@ class _Decoder:
     def _fast_rows(
         self, fast: _FastLayout, group_tags: list[str], groups_ok: np.ndarray
     ) -> tuple[np.ndarray, ...]:
-        names = np.empty(len(groups_ok), dtype=object)
+        names = np.zeros(len(groups_ok), dtype=np.int64)
         keep_group = np.zeros(len(groups_ok), dtype=bool)
         for g, tag in enumerate(group_tags):
             if groups_ok[g]:
                 canon = self.keep(tag)
                 if canon is not None:
-                    names[g] = canon
+                    names[g] = self._code(canon)
                     keep_group[g] = True
         sel = keep_group[fast.group]
         groups = fast.group[sel]

@@ -211,7 +211,8 @@ def test_predict_and_stepless_entries_are_not_damage(tmp_path: Path) -> None:
     assert r.meta["unplaced_entries"] == {"predict": 2, "eval": 1}
     train = r.frame[~r.frame["tag"].str.startswith("val/")].reset_index(drop=True)
     expect = plain.frame[~plain.frame["tag"].str.startswith("val/")].reset_index(drop=True)
-    assert train.equals(expect)
+    # Same rows (the tag categories differ: the other file has predict tags too).
+    assert train.astype({"tag": str}).equals(expect.astype({"tag": str}))
 
 
 def test_predict_entries_give_no_rn001(tmp_path: Path) -> None:
