@@ -364,6 +364,8 @@ def _chunk_values(arr: np.ndarray, index: dict[bytes, int]) -> tuple[bytes, np.n
         return None
     near_end = np.flatnonzero(marks[-256:])
     last = len(arr) - min(len(arr), 256) + near_end[-1] if len(near_end) else marks.nonzero()[0][-1]
+    if arr[last] != _CLOSE:  # the piece's last mark closes its last record
+        return None
     # Each value with its leading mark, up to the next mark: the marks' running parity.
     inside = _running_parity(marks.view(np.uint8)).view(bool)
     ids = _skeleton_ids(arr[np.logical_not(inside, out=scratch)], index)
@@ -419,7 +421,10 @@ def _chunk_values(arr: np.ndarray, index: dict[bytes, int]) -> tuple[bytes, np.n
         return None
     if len(parsed) != colons:
         return None
-    packed: bytes | bytearray = struct.pack(f"{colons}d", *parsed)  # faster than numpy's
+    try:
+        packed: bytes | bytearray = struct.pack(f"{colons}d", *parsed)  # faster than numpy's
+    except (struct.error, OverflowError):  # not a number after all: never seen, never trusted
+        return None
     for i in np.flatnonzero(np.abs(np.frombuffer(packed, np.float64)) >= 2.0**63):
         # An integer past int64: the dict paths keep Python's int for it.
         end = starts[i + 1] if i + 1 < len(starts) else size

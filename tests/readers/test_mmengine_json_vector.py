@@ -96,6 +96,7 @@ def test_a_truncated_last_line_is_skipped_by_the_vectorised_path(tmp_path, monke
         '{"lr": 0.1, "a:b": 1.0, "step": 9}',  # a key holding a colon
         '{"lr": 0.1, "a,b": 1.0, "step": 9}',
         '{"lr": 0.1, "a}b": 1.0, "step": 9}',
+        '{"lr": 0.1, "x: 1,y": 2, "step": 9}',  # a key that looks like a value and a comma
         '{"lr": 0.1, "loss": 1.0,\n "step": 9}',  # a record over two lines
         '{"lr": 0.1, "loss": 1.0, "step": 9} {"lr": 0.1, "step": 10}',  # two on one line
         '{"lr": 0.1, "loss": null, "step": 9}',
@@ -169,6 +170,19 @@ def test_files_over_many_pieces_read_the_same(tmp_path, monkeypatch):
     path.write_text("\n".join(lines) + "\n")
     assert _taken(path)
     _same(mmengine_json.read(path), _exact(path, monkeypatch))
+
+
+@pytest.mark.parametrize("damage", ['{"a": 1, 5, "b":', '{"lr": 0.1, "x: 1,y": 2}', "{"])
+def test_damage_at_any_piece_boundary_goes_to_the_dict_paths(tmp_path, monkeypatch, damage):
+    lines = [json.dumps({"lr": 0.1, "loss": 1.0 / i, "step": i}) for i in range(1, 9)]
+    lines.insert(4, damage)
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / "scalars.json"
+    path.write_text(text)
+    for chunk in range(len(text) // 3, len(text), 7):  # the damaged line last in a piece, or not
+        monkeypatch.setattr(mmengine_json, "_CHUNK", chunk)
+        assert not _taken(path)
+        _same(mmengine_json.read(path), _exact(path, monkeypatch))
 
 
 # Keys as training scripts name them (`/`, `.`, digits, unicode), or anything at all.
