@@ -192,11 +192,16 @@ def _fast_dicts(
     plans: list[_Plan] = []
     for keys, g in index.items():
         base = first[ids == g]
-        plan = _group_plan(keys, lambda j, base=base: values[base + j])
+        plan = _group_plan(keys, _columns_of(values, base))
         if plan is None:
             return None
         plans.append(plan)
     return _concat(plans)
+
+
+def _columns_of(values: np.ndarray, base: np.ndarray) -> Callable[[int], np.ndarray]:
+    """Column j of records whose values start at `base` in `values`."""
+    return lambda j: values[base + j]
 
 
 def _group_plan(keys: tuple[str, ...], column: Callable[[int], np.ndarray]) -> _Plan | None:
@@ -331,7 +336,7 @@ def _vector_columns(raw: bytes, path: Path) -> tuple[tuple[Any, ...], list[Skipp
     body, skipped = split
     index: dict[bytes, int] = {}  # each distinct skeleton, in order of appearance
     ids: list[np.ndarray] = []
-    values: list[bytes] = []
+    values: list[bytes | bytearray] = []
     start = 0
     while start < len(body):
         end = len(body)
@@ -352,7 +357,9 @@ def _vector_columns(raw: bytes, path: Path) -> tuple[tuple[Any, ...], list[Skipp
     return None if columns is None else (columns, skipped)
 
 
-def _chunk_values(arr: np.ndarray, index: dict[bytes, int]) -> tuple[bytes, np.ndarray] | None:
+def _chunk_values(
+    arr: np.ndarray, index: dict[bytes, int]
+) -> tuple[bytes | bytearray, np.ndarray] | None:
     """Whole lines' values in file order (packed float64) and each line's skeleton as its number
     in `index` (which it extends); None when the lines are not plainly records of numbers."""
     marks = arr == _COLON
@@ -506,7 +513,7 @@ def _skeleton_columns(
     plans: list[_Plan] = []
     for keys, g in layouts.items():
         base = first[group == g]
-        plan = _group_plan(keys, lambda j, base=base: values[base + j])
+        plan = _group_plan(keys, _columns_of(values, base))
         if plan is None:
             return None
         plans.append(plan)
@@ -520,6 +527,7 @@ def read(path: Path, session: int = 0) -> ReadResult:
         empty = [Skipped(str(path), "whole file", "empty file")]
         return ReadResult(frame=build_frame([], [], [], session=session), skipped=empty)
     skipped: list[Skipped] = []
+    fast: tuple[Any, ...] | None
     vector = _vector_columns(raw, Path(path))
     if vector is not None:
         fast, skipped = vector
