@@ -189,9 +189,20 @@ def _fast_dicts(
             return None
         values[sentinel] *= np.inf
     first = np.r_[0, np.cumsum(widths)[:-1]]
+    return _grouped(list(index), ids, first, values)
+
+
+def _grouped(
+    layouts: list[tuple[str, ...]], group: np.ndarray, first: np.ndarray, values: np.ndarray
+) -> tuple[Any, ...] | None:
+    """`_concat` of the groups: record r has layout `layouts[group[r]]` and its values from
+    `values[first[r]]` on. One stable sort finds every group's records (in file order), not
+    one scan of all records per group (a file of ever-new keys would be quadratic)."""
+    order = np.argsort(group, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(group, minlength=len(layouts)))]
     plans: list[_Plan] = []
-    for keys, g in index.items():
-        base = first[ids == g]
+    for g, keys in enumerate(layouts):
+        base = first[order[bounds[g] : bounds[g + 1]]]
         plan = _group_plan(keys, _columns_of(values, base))
         if plan is None:
             return None
@@ -509,15 +520,7 @@ def _skeleton_columns(
     records = per_line > 0
     width = per_line[records]
     first = np.cumsum(width) - width
-    group = layout_of[ids[records]]
-    plans: list[_Plan] = []
-    for keys, g in layouts.items():
-        base = first[group == g]
-        plan = _group_plan(keys, _columns_of(values, base))
-        if plan is None:
-            return None
-        plans.append(plan)
-    return _concat(plans)
+    return _grouped(list(layouts), layout_of[ids[records]], first, values)
 
 
 def read(path: Path, session: int = 0) -> ReadResult:
