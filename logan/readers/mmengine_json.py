@@ -14,7 +14,6 @@ import math
 import re
 import struct
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -202,43 +201,38 @@ def _grouped(
     bounds = np.r_[0, np.cumsum(np.bincount(group, minlength=len(layouts)))]
     plans: list[_Plan] = []
     for g, keys in enumerate(layouts):
-        base = first[order[bounds[g] : bounds[g + 1]]]
-        plan = _group_plan(keys, _columns_of(values, base))
+        plan = _group_plan(keys, values, first[order[bounds[g] : bounds[g + 1]]])
         if plan is None:
             return None
         plans.append(plan)
-    return _concat(plans)
+    return _concat(plans, values)
 
 
-def _columns_of(values: np.ndarray, base: np.ndarray) -> Callable[[int], np.ndarray]:
-    """Column j of records whose values start at `base` in `values`."""
-    return lambda j: values[base + j]
+# A group: its records' first value in the flat values, steps, epochs, value columns, tags.
+_Plan = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]
 
 
-def _group_plan(keys: tuple[str, ...], column: Callable[[int], np.ndarray]) -> _Plan | None:
-    """One group of records with the same keys, given each key's values (`column(j)`, one per
-    record, float64): its steps, epochs, value columns and their tags; None when a step is
-    missing or out of range."""
+def _group_plan(keys: tuple[str, ...], values: np.ndarray, base: np.ndarray) -> _Plan | None:
+    """One group of records with the same keys, record r's values at `values[base[r]:]` in key
+    order: its steps, epochs, value columns and their tags; None when a step is missing or out
+    of range."""
     key_at = {k: j for j, k in enumerate(keys)}
     step_col = key_at.get("step", key_at.get("iter"))
     if step_col is None:
         return None
-    steps = column(step_col)
+    steps = values[base + step_col]
     if not np.all(np.isfinite(steps)) or np.any(np.abs(steps) > _MAX_STEP):
         return None
     is_train = "lr" in key_at
     epochs = np.full(len(steps), np.nan)
     if is_train and "epoch" in key_at:
-        epochs = column(key_at["epoch"])
+        epochs = values[base + key_at["epoch"]]
     value_cols = [j for j, key in enumerate(keys) if key not in _INDEX_KEYS]
     names = [canonical_tag(keys[j]) if is_train else VAL_PREFIX + keys[j] for j in value_cols]
-    return steps, epochs, [column(j) for j in value_cols], names
+    return base, steps, epochs, np.array(value_cols, dtype=np.int64), names
 
 
-_Plan = tuple[np.ndarray, np.ndarray, list[np.ndarray], list[str]]
-
-
-def _concat(plans: list[_Plan]) -> tuple[Any, ...]:
+def _concat(plans: list[_Plan], values: np.ndarray) -> tuple[Any, ...]:
     """(steps, tags, values, epochs, has_epoch) of the groups one after another (all train
     lines, then all validation lines, say), record-major within a group as the record-by-record
     path emits them: every tag's rows keep their file order, which is all that later stages rely
@@ -247,23 +241,20 @@ def _concat(plans: list[_Plan]) -> tuple[Any, ...]:
     names_seen = np.asarray(list({name for *_, names in plans for name in names}), dtype=object)
     categories = pd.Categorical(names_seen).categories  # as build_frame orders and types them
     number = {name: i for i, name in enumerate(categories)}
-    total = sum(len(steps) * len(cols) for steps, _, cols, _ in plans)
+    total = sum(len(base) * len(cols) for base, _, _, cols, _ in plans)
     out_steps = np.empty(total, dtype=np.int64)
     out_codes = np.empty(total, dtype=np.int64)
     out_values = np.empty(total, dtype=np.float64)
     out_epochs = np.empty(total, dtype=np.float64)
     at = 0
-    for steps, epochs, cols, names in plans:
-        n, width = len(steps), len(cols)
-        rows = slice(at, at + n * width)
-        out_steps[rows].reshape(n, width)[:] = steps[:, None]
-        out_epochs[rows].reshape(n, width)[:] = epochs[:, None]
-        out_codes[rows].reshape(n, width)[:] = [number[name] for name in names]
-        block = out_values[rows].reshape(n, width)
-        for j, col in enumerate(cols):
-            block[:, j] = col
-        at += n * width
-    has_epoch = any(np.any(~np.isnan(epochs)) for _, epochs, cols, _ in plans if cols)
+    for base, steps, epochs, cols, names in plans:
+        rows = slice(at, at + len(base) * len(cols))
+        out_steps[rows] = np.repeat(steps.astype(np.int64), len(cols))
+        out_epochs[rows] = np.repeat(epochs, len(cols))
+        out_codes[rows] = np.tile(np.array([number[name] for name in names]), len(base))
+        np.take(values, (base[:, None] + cols).ravel(), out=out_values[rows])
+        at = rows.stop
+    has_epoch = any(np.any(~np.isnan(epochs)) for _, _, epochs, cols, _ in plans if len(cols))
     tags = pd.Categorical.from_codes(out_codes, categories=categories)
     return out_steps, tags, out_values, out_epochs, bool(has_epoch)
 
