@@ -156,11 +156,10 @@ def _fast_dicts(
 ) -> tuple[Any, ...] | None:
     """The common case in bulk: records grouped by their keys, each group one numpy array.
 
-    Returns (steps, tags, values, epochs, has_epoch) with the same rows as the
-    record-by-record path (each tag's rows in file order), or None when any record needs that
-    path (a non-number, a bool, an `lr` dict, a step that is missing or out of range):
-    correctness never depends on this shortcut. `tokens` (NaN, infinite) counts the bare tokens
-    `_bulk_records` swapped.
+    Returns (steps, tags, values, epochs, has_epoch) with the same rows as the record-by-record
+    path (each tag's rows in file order), or None when any record needs that path (a non-number,
+    a bool, an `lr` dict, a step that is missing or out of range): correctness never depends on
+    this shortcut. `tokens` (NaN, infinite) counts the bare tokens `_bulk_records` swapped.
     A file with a JSON `true`/`false` anywhere takes that path too (numpy would read a bool as a
     number); mmengine never writes one.
     """
