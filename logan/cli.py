@@ -326,7 +326,7 @@ def check(
             f"no training runs found under {', '.join(map(str, paths))}; "
             "give a mmengine work_dir, an HF output dir, a Lightning version folder or log files"
         )
-    written = tree.write_index(analysis) if tree is not None else {}
+    written: dict[str, Path | str] = dict(tree.write_index(analysis)) if tree is not None else {}
     if out is not None and out_dir is not None:
         try:
             upload(out_dir, out)

@@ -285,7 +285,8 @@ def loss_spike(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Fin
     steps = loss.index.to_numpy(dtype="int64")
     values = loss.to_numpy(dtype="float64")
     clipped = np.clip(values, -Z_CLIP, Z_CLIP)  # for arithmetic; reports show `values`
-    z, med, scale = _robust_z(clipped, lim["SPIKE_WINDOW"], lim["SPIKE_MIN_HISTORY"])
+    window, history = int(lim["SPIKE_WINDOW"]), int(lim["SPIKE_MIN_HISTORY"])
+    z, med, scale = _robust_z(clipped, window, history)
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = (clipped - med) / np.abs(med)
     hits = np.nonzero((z > lim["SPIKE_Z"]) & (rel > lim["SPIKE_MIN_REL"]))[0]
@@ -300,9 +301,7 @@ def loss_spike(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Fin
     gz = None
     if len(grad) > lim["SPIKE_MIN_HISTORY"] + 5:
         g = grad[np.isfinite(grad.to_numpy())]
-        gz_values, _, _ = _robust_z(
-            g.to_numpy(dtype="float64"), lim["SPIKE_WINDOW"], lim["SPIKE_MIN_HISTORY"]
-        )
+        gz_values, _, _ = _robust_z(g.to_numpy(dtype="float64"), window, history)
         gz = pd.Series(gz_values, index=g.index)
     details: list[dict[str, Any]] = []
     for i in spikes:
@@ -365,7 +364,7 @@ def loss_spike(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Fin
         end_step=details[-1]["step"],
         epoch=details[0]["step"] / run.epoch_length if run.epoch_length else None,
         evidence={
-            "spikes": details[: lim["MAX_REPORTED_SPIKES"]],
+            "spikes": details[: int(lim["MAX_REPORTED_SPIKES"])],
             "count": len(details),
             "threshold_z": lim["SPIKE_Z"],
             "window": lim["SPIKE_WINDOW"],

@@ -602,7 +602,7 @@ def _configured_warmup_share(run: Run) -> tuple[float, float, float, str] | None
             continue
         end = sched.get("end")
         factor = sched.get("start_factor", 1.0 / 3)
-        if not _number(end) or end <= 0 or (_number(factor) and factor >= 1):
+        if not _number(end) or end is None or end <= 0 or (_number(factor) and factor >= 1):
             return None
         if sched.get("by_epoch", True):
             total, unit = run.max_epochs, "epoch"
@@ -813,8 +813,8 @@ def _step_schedulers(config: dict[str, Any]) -> Iterator[tuple[str, list[float],
     lr_config = config.get("lr_config")
     if isinstance(lr_config, dict) and str(lr_config.get("policy", "")).lower() == "step":
         step = lr_config.get("step")
-        values = step if isinstance(step, (list, tuple)) else [step]
-        nums = [_num(v) for v in values]
+        steps = list(step) if isinstance(step, (list, tuple)) else [step]
+        nums = [_num(v) for v in steps]
         if nums and all(v is not None for v in nums):
             by_epoch = bool(lr_config.get("by_epoch", True))
             yield "step policy", [float(v) for v in nums if v is not None], by_epoch, None

@@ -28,18 +28,19 @@ def _lines(loss: list[str]) -> list[str]:
 
 
 def _both(tmp_path: Path, text: bytes) -> tuple[bool, object, object]:
-    """(bulk path taken, result of read, result with the bulk path disabled)."""
+    """(bulk path taken, result of read, result with the vectorised and bulk paths disabled)."""
     path = tmp_path / "scalars.json"
     path.write_bytes(text)
     bulk = mmengine_json._bulk_records(text)
     taken = bulk is not None and mmengine_json._fast_dicts(bulk[0], text, bulk[1]) is not None
     fast = mmengine_json.read(path)
-    original = mmengine_json._bulk_records
+    original = mmengine_json._bulk_records, mmengine_json._vector_columns
     try:
         mmengine_json._bulk_records = lambda raw: None  # type: ignore[assignment]
+        mmengine_json._vector_columns = lambda raw, path: None  # type: ignore[assignment]
         slow = mmengine_json.read(path)
     finally:
-        mmengine_json._bulk_records = original  # type: ignore[assignment]
+        mmengine_json._bulk_records, mmengine_json._vector_columns = original  # type: ignore[assignment]
     return taken, fast, slow
 
 
