@@ -216,10 +216,15 @@ def _exit_code(findings: Any, fail_on: str) -> int:
 
 def _empty_arguments(paths: list[str], analysis: Analysis) -> list[str]:
     """Arguments under which no run was read: a typo in a CI job must not stay green."""
-    from logan.report.common import is_under
+    from logan.report.common import path_parts
 
-    runs = [r.run.path for r in analysis.results]
-    return [p for p in map(str, paths) if not any(is_under(run, p) for run in runs)]
+    # Every folder a run lies at or below, once: a set lookup per argument (testing each
+    # argument against each run was quadratic, seconds for a thousand run folders given).
+    covered = set()
+    for r in analysis.results:
+        parts = tuple(path_parts(r.run.path))
+        covered.update(parts[:k] for k in range(len(parts) + 1))
+    return [p for p in map(str, paths) if tuple(path_parts(p)) not in covered]
 
 
 PATHS_HELP = "Work dirs, run folders, log files or s3:// gs:// URLs."

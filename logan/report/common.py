@@ -148,6 +148,9 @@ def _parts(path: str) -> list[str]:
     return [p for p in str(path).replace("\\", "/").split("/") if p not in ("", ".")]
 
 
+path_parts = _parts
+
+
 def is_under(path: str, arg: str) -> bool:
     """Whether a run path (as discovery shows it) lies at or below the argument `arg`."""
     base = _parts(arg)
