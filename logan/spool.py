@@ -8,6 +8,7 @@ plain list by default.
 
 from __future__ import annotations
 
+import io
 import pickle
 import tempfile
 from array import array
@@ -15,6 +16,37 @@ from collections.abc import Iterator, Sequence
 from typing import IO, Any, overload
 
 from logan.model import RunResult
+
+# A slim result's empty scalar table is stored as this name and read back as the one shared
+# empty table (api._NO_SCALARS): rebuilding a DataFrame per result was most of the time a
+# cached check of a thousand runs spent reading its results back (three passes).
+_SHARED_EMPTY = "logan:no-scalars"
+
+
+def _shared_empty() -> Any:
+    from logan.api import _NO_SCALARS
+
+    return _NO_SCALARS
+
+
+class _Pickler(pickle.Pickler):
+    def persistent_id(self, obj: Any) -> str | None:
+        import pandas
+
+        if isinstance(obj, pandas.DataFrame) and obj.empty:
+            shared = _shared_empty()
+            if obj is shared or (
+                list(obj.columns) == list(shared.columns) and obj.dtypes.equals(shared.dtypes)
+            ):
+                return _SHARED_EMPTY
+        return None
+
+
+class _Unpickler(pickle.Unpickler):
+    def persistent_load(self, pid: Any) -> Any:
+        if pid == _SHARED_EMPTY:
+            return _shared_empty()
+        raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
 
 
 class SpooledResults(Sequence[RunResult]):
@@ -27,7 +59,9 @@ class SpooledResults(Sequence[RunResult]):
         self._end = 0
 
     def append(self, result: RunResult) -> None:
-        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        buf = io.BytesIO()
+        _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(result)
+        data = buf.getvalue()
         fh = self._open()
         fh.seek(self._end)
         fh.write(data)
@@ -53,7 +87,7 @@ class SpooledResults(Sequence[RunResult]):
             raise IndexError(index)
         fh = self._open()
         fh.seek(self._offsets[index])
-        return pickle.load(fh)  # noqa: S301 - our own file, written by this process just now
+        return _Unpickler(fh).load()  # our own file, written by this process just now
 
     def __iter__(self) -> Iterator[RunResult]:
         for i in range(len(self)):
