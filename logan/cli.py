@@ -220,7 +220,7 @@ def _empty_arguments(paths: list[str], analysis: Analysis) -> list[str]:
 
     # Every folder a run lies at or below, once: a set lookup per argument (testing each
     # argument against each run was quadratic, seconds for a thousand run folders given).
-    covered = set()
+    covered: set[tuple[str, ...]] = set()
     for r in analysis.results:
         parts = tuple(path_parts(r.run.path))
         covered.update(parts[:k] for k in range(len(parts) + 1))
