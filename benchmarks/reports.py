@@ -151,7 +151,7 @@ def main() -> None:
         env = dict(base, PYTHONPATH=str(repo), LOGAN_CACHE_DIR=str(cache))
         for name, cmd in cases(reals, out / side, run, has_cache).items():
             plan.append((side, name, cmd, env, repo))
-    for side, (repo, _) in sides.items():  # compile each checkout's modules once
+    for repo, _ in sides.values():  # compile each checkout's modules once
         env = dict(base, PYTHONPATH=str(repo))
         warm = "import logan.cli, logan.api, logan.report.files, logan.checks"
         subprocess.run([sys.executable, "-c", warm], env=env, cwd=repo, check=True)
