@@ -155,12 +155,22 @@ def _canon(tag: str) -> str:
 
 
 def _by_tag(frame: pd.DataFrame, canonical: bool = False) -> Columns:
+    """Steps and values per tag, in file order: the form every tool's output is compared in
+    (pandas' wide table gives it by column; logan's long table by its tag codes, one stable
+    sort, as `Run.series` does: a `groupby` cost 40 ms of the 36.8 MB file's ~0.25 s)."""
+    tags = frame["tag"]
+    if not isinstance(tags.dtype, pd.CategoricalDtype):
+        tags = tags.astype("category")
+    codes = tags.cat.codes.to_numpy()
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(tags.cat.categories) + 1))
+    steps = frame["step"].to_numpy(np.int64)
+    values = frame["value"].to_numpy(np.float64)
     out: Columns = {}
-    for tag, rows in frame.groupby("tag", sort=False):
-        out[_canon(tag) if canonical else tag] = (
-            rows["step"].to_numpy(np.int64),
-            rows["value"].to_numpy(np.float64),
-        )
+    for i, tag in enumerate(tags.cat.categories):
+        rows = order[bounds[i] : bounds[i + 1]]
+        if len(rows):
+            out[_canon(tag) if canonical else tag] = (steps[rows], values[rows])
     return out
 
 
