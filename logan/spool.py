@@ -31,9 +31,8 @@ def _shared_empty() -> Any:
 
 class _Pickler(pickle.Pickler):
     def persistent_id(self, obj: Any) -> str | None:
-        import pandas
-
-        if isinstance(obj, pandas.DataFrame) and obj.empty:
+        # Called for every object pickled: a type test first, pandas looked up only for frames.
+        if type(obj).__name__ == "DataFrame" and obj.empty:
             shared = _shared_empty()
             if obj is shared or (
                 list(obj.columns) == list(shared.columns) and obj.dtypes.equals(shared.dtypes)

@@ -7,7 +7,7 @@ the first non-finite logged step lies within a window after the real first bad i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -209,37 +209,66 @@ Z_CLIP = 1e150
 # Losses near 1e308 overflow the differences and give inf/inf: those z-scores are NaN (no spike),
 # and numpy's warnings about them must not reach the user's stderr.
 def _robust_z(
-    values: np.ndarray, window: int, min_history: int = SPIKE_MIN_HISTORY
+    values: np.ndarray,
+    window: int,
+    min_history: int = SPIKE_MIN_HISTORY,
+    needed: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """z-score of each point against the median/MAD of the (up to) `window` points before it;
-    NaN until `min_history` points exist. Vectorised over sliding windows, in chunks."""
+    NaN until `min_history` points exist. Vectorised over sliding windows, in chunks.
+
+    `needed(median)`, when given, says from the medians which points can matter (e.g. only
+    those well above their median can be spikes): the MAD, a second sliding median as costly as
+    the first, is computed for those points only, and the others' z and scale are NaN."""
     # Not a decorator: `logan rules` imports this module without numpy (see logan._lazy).
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _robust_z_unguarded(values, window, min_history)
+        return _robust_z_unguarded(values, window, min_history, needed)
+
+
+def _prefix_medians(rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """np.median of rows[k, :counts[k]] for every k (the rest of each row is ignored): one sort
+    of a small matrix instead of a median call per row."""
+    width = rows.shape[1]
+    padded = np.where(np.arange(width) < counts[:, None], rows, np.inf)
+    ordered = np.sort(padded, axis=1)
+    k = np.arange(len(counts))
+    # np.median: the middle value, or the mean of the two middle values, as (a + b) / 2
+    return (ordered[k, counts // 2] + ordered[k, (counts - 1) // 2]) / 2
 
 
 def _robust_z_unguarded(
-    values: np.ndarray, window: int, min_history: int
+    values: np.ndarray,
+    window: int,
+    min_history: int,
+    needed: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     values = np.clip(values, -Z_CLIP, Z_CLIP)
     n = len(values)
     med = np.full(n, np.nan)
     mad = np.full(n, np.nan)
-    # Short histories at the start (fewer than `window` points before them).
-    for i in range(min_history, min(window, n)):
-        w = values[:i]
-        med[i] = np.median(w)
-        mad[i] = np.median(np.abs(w - med[i]))
+    # Short histories at the start (fewer than `window` points before them): point i's history
+    # is values[:i].
+    first = np.arange(min_history, min(window, n))
+    if len(first):
+        head = np.broadcast_to(values[: first[-1]], (len(first), first[-1]))
+        med[first] = _prefix_medians(head, first)
     if n > window:
         # Window k covers values[k : k + window], the history of point k + window.
         windows = np.lib.stride_tricks.sliding_window_view(values[:-1], window)
         for start in range(0, len(windows), CHUNK):
             block = windows[start : start + CHUNK]
-            m = np.median(block, axis=1)
-            med[start + window : start + window + len(block)] = m
-            mad[start + window : start + window + len(block)] = np.median(
-                np.abs(block - m[:, None]), axis=1
-            )
+            med[start + window : start + window + len(block)] = np.median(block, axis=1)
+    want = np.isfinite(med) if needed is None else (np.isfinite(med) & needed(med))
+    rows = np.flatnonzero(want)
+    short = rows[rows < window]
+    if len(short):
+        head = np.abs(values[: short[-1]] - med[short][:, None])
+        mad[short] = _prefix_medians(head, short)
+    long = rows[rows >= window]
+    for start in range(0, len(long), CHUNK):
+        at = long[start : start + CHUNK]
+        block = windows[at - window]
+        mad[at] = np.median(np.abs(block - med[at][:, None]), axis=1)
     scale = 1.4826 * mad
     scale = np.where(scale > 0, scale, np.nan)
     return (values - med) / scale, med, scale
@@ -286,7 +315,12 @@ def loss_spike(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Fin
     values = loss.to_numpy(dtype="float64")
     clipped = np.clip(values, -Z_CLIP, Z_CLIP)  # for arithmetic; reports show `values`
     window, history = int(lim["SPIKE_WINDOW"]), int(lim["SPIKE_MIN_HISTORY"])
-    z, med, scale = _robust_z(clipped, window, history)
+    min_rel = lim["SPIKE_MIN_REL"]
+
+    def above_median(med: np.ndarray) -> np.ndarray:  # only these can be spikes
+        return (clipped - med) / np.abs(med) > min_rel
+
+    z, med, scale = _robust_z(clipped, window, history, needed=above_median)
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = (clipped - med) / np.abs(med)
     hits = np.nonzero((z > lim["SPIKE_Z"]) & (rel > lim["SPIKE_MIN_REL"]))[0]
