@@ -15,6 +15,8 @@ from array import array
 from collections.abc import Iterator, Sequence
 from typing import IO, Any, overload
 
+import pandas as pd
+
 from logan.model import RunResult
 
 # A slim result's empty scalar table is stored as this name and read back as the one shared
@@ -31,8 +33,7 @@ def _shared_empty() -> Any:
 
 class _Pickler(pickle.Pickler):
     def persistent_id(self, obj: Any) -> str | None:
-        # Called for every object pickled: a type test first, pandas looked up only for frames.
-        if type(obj).__name__ == "DataFrame" and obj.empty:
+        if isinstance(obj, pd.DataFrame) and obj.empty:
             shared = _shared_empty()
             if obj is shared or (
                 list(obj.columns) == list(shared.columns) and obj.dtypes.equals(shared.dtypes)

@@ -144,26 +144,24 @@ def shorten_left(path: str, width: int) -> str:
 BOUNDARY_SLACK = 8
 
 
-def _parts(path: str) -> list[str]:
+def path_parts(path: str) -> list[str]:
+    """A path's folder and file names, `\\` read as `/`, empty and `.` parts left out."""
     return [p for p in str(path).replace("\\", "/").split("/") if p not in ("", ".")]
-
-
-path_parts = _parts
 
 
 def is_under(path: str, arg: str) -> bool:
     """Whether a run path (as discovery shows it) lies at or below the argument `arg`."""
-    base = _parts(arg)
-    return _parts(path)[: len(base)] == base
+    base = path_parts(arg)
+    return path_parts(path)[: len(base)] == base
 
 
 def relative_to_given(path: str, given: Iterable[str]) -> str:
     """A run path relative to the command-line argument it was found under ('runs/a' under
     'work/runs' -> 'a'); the argument's own last part when the run is the argument itself."""
-    parts = _parts(path)
+    parts = path_parts(path)
     best: list[str] | None = None
     for arg in given:
-        base = _parts(arg)
+        base = path_parts(arg)
         if parts[: len(base)] == base and (best is None or len(base) > len(best)):
             best = base
     if best is None:
@@ -183,7 +181,7 @@ def run_names(paths: Iterable[str], given: Iterable[str]) -> list[str]:
 
     def owner(path: str) -> str | None:
         found = [a for a in args if is_under(path, a)]
-        return max(found, key=lambda a: len(_parts(a))) if found else None
+        return max(found, key=lambda a: len(path_parts(a))) if found else None
 
     owners = [owner(p) for p in paths]
     names = []

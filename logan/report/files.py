@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import os
 import re
@@ -131,9 +130,7 @@ def write_file(path: Path, data: str | bytes) -> None:
 def write_png(fig: Figure, path: Path) -> bytes:
     """A plot written like every other report file (`write_file`); its bytes are returned so
     that the HTML report embeds them without reading the file back."""
-    buf = io.BytesIO()
-    plots.save(fig, buf)
-    data = buf.getvalue()
+    data = plots.png_bytes(fig)
     write_file(path, data)
     return data
 
