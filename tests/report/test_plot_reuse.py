@@ -36,6 +36,9 @@ def _saved_before(fig: Figure) -> bytes:
     for text in fig.findobj(Text):
         text.set_fontfamily(families)
     buf = io.BytesIO()
+    # Texts are stamps in both (their own test: test_text_stamps.py); savefig draws on this
+    # renderer (same size and dpi).
+    plots.TextStamps.install(fig.canvas.get_renderer())
     with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
         fig.savefig(buf, dpi=plots.DPI, metadata={"Software": None})
