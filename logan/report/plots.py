@@ -606,6 +606,7 @@ def lr_figure(result: RunResult, *, reuse: bool = False) -> Figure | None:
     def make() -> Figure:
         fig = _figure(fixed=True)
         ax = fig.add_subplot()
+        ax.grid(alpha=0.3)  # part of the layout: setting it on every tick cost ~2 ms a figure
         if counted is not None:
             _epoch_scale(ax, counted[0])
         return fig
@@ -662,7 +663,6 @@ def lr_figure(result: RunResult, *, reuse: bool = False) -> Figure | None:
     _apply_lr_scale(ax, np.concatenate(scale_values), scale)
     ax.set_xlabel("iteration")
     ax.set_ylabel("learning rate" + ("" if scale == "linear" else f" ({scale} scale)"))
-    ax.grid(alpha=0.3)
     title = f"Learning rate: {plain(_short(run.path))}"
     _place(fig, _legend(fig, [ax]), top_axis=epochs, title=title)
     return fig
@@ -702,6 +702,7 @@ def loss_figure(result: RunResult, *, reuse: bool = False) -> Figure | None:
     def make() -> Figure:
         fig = _figure(fixed=True)
         ax = fig.add_subplot()
+        ax.grid(alpha=0.3)
         if twin:
             ax2 = ax.twinx()
             ax2.tick_params(axis="y", colors=TWIN_LR_COLOR)
@@ -761,7 +762,6 @@ def loss_figure(result: RunResult, *, reuse: bool = False) -> Figure | None:
         ax.set_ylabel(name)
         ax.yaxis.set_major_formatter(FuncFormatter(_tick))
     ax.set_xlabel("iteration")
-    ax.grid(alpha=0.3)
     axes = [ax]
     if twin:
         ax2 = fig.axes[1]
@@ -796,6 +796,7 @@ def scalars_figure(result: RunResult, *, reuse: bool = False) -> Figure | None:
         for i in range(panels):
             ax = fig.add_subplot(rows, cols, i + 1, sharex=first)
             ax.tick_params(labelsize=7)
+            ax.grid(alpha=0.3)
             first = first or ax
         return fig
 
@@ -811,7 +812,6 @@ def scalars_figure(result: RunResult, *, reuse: bool = False) -> Figure | None:
         ax.set_ylabel(SCALAR_UNITS.get(tag, ""), fontsize=8)
         ax.set_xlabel("iteration", fontsize=8)
         ax.yaxis.set_major_formatter(FuncFormatter(_tick))
-        ax.grid(alpha=0.3)
         axes.append(ax)
     fig.suptitle(f"Other scalars: {plain(_short(run.path))}", fontsize=10)
     wanted = tuple(c for group in SCALAR_FINDINGS.values() for c in group)
@@ -1024,7 +1024,7 @@ def encode_png(rgba: np.ndarray, dpi: float) -> bytes:
             b"\x89PNG\r\n\x1a\n",
             chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
             chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-            chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_LEVEL)),
+            chunk(b"IDAT", zlib.compress(rows, PNG_LEVEL)),  # the array itself, not a copy
             chunk(b"IEND", b""),
         )
     )
