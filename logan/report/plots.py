@@ -25,7 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
-from matplotlib.transforms import blended_transform_factory
+from matplotlib.transforms import Affine2D, blended_transform_factory
 
 from logan.model import Finding, RunResult
 from logan.tags import is_loss_tag
@@ -150,7 +150,32 @@ def _layout(key: tuple[Any, ...], make: Callable[[], Figure], reuse: bool) -> Fi
     fig = make()
     p = fig.subplotpars
     kept[key] = fig, (p.left, p.bottom, p.right, p.top, p.wspace, p.hspace)
+    _UNPINNED.add(fig)
     return fig
+
+
+# Kept figures not drawn yet: their x labels are pinned after their first drawing.
+_UNPINNED: weakref.WeakSet[Figure] = weakref.WeakSet()
+
+
+def _pin_x_labels(fig: Figure) -> None:
+    """Keep each x axis label where matplotlib has just placed it, as an offset in pixels from
+    the axes' edge, so that later drawings of this kept figure skip placing it again.
+
+    Why: matplotlib places an x label below (or above) the bounding box of the axis's tick
+    labels, and measures them a second time to do it: an eighth of a figure's drawing (issue
+    15). An x axis's tick labels are one line of one font size, so that box always ends at the
+    same distance from the axes' edge: the label lands where matplotlib would place it."""
+    _UNPINNED.discard(fig)
+    for ax in [*fig.axes, *(c for a in fig.axes for c in a.child_axes)]:
+        axis = ax.xaxis
+        if not axis.label.get_text():
+            continue
+        x, y = axis.label.get_position()  # placed by matplotlib: x in axes, y in pixels
+        edge = 0.0 if axis.get_label_position() == "bottom" else 1.0
+        shift = Affine2D().translate(0, y - ax.transAxes.transform((0, edge))[1])
+        pinned = blended_transform_factory(ax.transAxes, ax.transAxes + shift)
+        axis.set_label_coords(x, edge, pinned)
 
 
 # A figure's subplot parameters: left, bottom, right, top, wspace, hspace.
@@ -853,6 +878,8 @@ def png_bytes(fig: Figure) -> bytes:
         canvas = cast(FigureCanvasAgg, fig.canvas)  # see `_figure`
         TextStamps.install(canvas.get_renderer())
         canvas.draw()
+        if fig in _UNPINNED:
+            _pin_x_labels(fig)
     rgba = np.asarray(canvas.buffer_rgba())
     return encode_png(rgba, DPI)
 
