@@ -1051,7 +1051,7 @@ def encode_png(rgba: np.ndarray, dpi: float) -> bytes:
             b"\x89PNG\r\n\x1a\n",
             chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
             chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-            chunk(b"IDAT", zlib.compress(memoryview(rows), PNG_LEVEL)),  # no copy
+            chunk(b"IDAT", zlib.compress(rows.data, PNG_LEVEL)),  # no copy
             chunk(b"IEND", b""),
         )
     )
