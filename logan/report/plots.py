@@ -903,13 +903,29 @@ class TextStamps:
     # Stamps kept per process, and their bytes at most: the distinct texts of a 1,000-run
     # `check --out` fit many times; past it the stamps are dropped and made again.
     MAX_BYTES = 32 << 20
+    MAX_EXTENTS = 20_000
     _stamps: dict[tuple[Any, ...], tuple[np.ndarray, int, int] | None] = {}
+    _extents: dict[tuple[Any, ...], tuple[float, float, float]] = {}
     _bytes = 0
     _settings: tuple[Any, ...] = ()
 
     def __init__(self, renderer: Any) -> None:
         self.renderer = renderer
         self.drawn_by_matplotlib = renderer.draw_text
+        self.measured_by_matplotlib = renderer.get_text_width_height_descent
+
+    def measure(self, s: str, prop: Any, ismath: Any) -> tuple[float, float, float]:
+        """The renderer's text extent, remembered for every renderer of this dpi: matplotlib
+        measures a text before drawing it (once per renderer), and a new stamp needs that same
+        measure (measuring cost as much as rendering)."""
+        key = (s, ismath, self.renderer.dpi, _font_key(prop))
+        extent = self._extents.get(key)
+        if extent is None:
+            extent = self.measured_by_matplotlib(s, prop, ismath)
+            if len(self._extents) >= self.MAX_EXTENTS:
+                self._extents.clear()
+            self._extents[key] = extent
+        return extent
 
     @classmethod
     def install(cls, renderer: Any) -> None:
@@ -922,10 +938,13 @@ class TextStamps:
         )
         if settings != cls._settings:  # stamps are made under the rcParams of the moment
             cls._stamps.clear()
+            cls._extents.clear()
             cls._bytes = 0
             cls._settings = settings
         if not isinstance(getattr(renderer, "draw_text", None), TextStamps):
-            renderer.draw_text = cls(renderer)
+            stamps = cls(renderer)
+            renderer.draw_text = stamps
+            renderer.get_text_width_height_descent = stamps.measure
 
     def __call__(
         self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float,
@@ -977,7 +996,7 @@ class TextStamps:
         origin; None when the ink reaches the canvas's edge (the text's extent was not enough)."""
         from matplotlib.backends.backend_agg import RendererAgg
 
-        w, h, d = self.renderer.get_text_width_height_descent(s, prop, ismath)
+        w, h, d = self.measure(s, prop, ismath)
         margin = math.ceil(h + d) + 4
         along, across = math.ceil(w) + 2 * margin, math.ceil(h + d) + 2 * margin
         width, height = (along, across) if angle == 0 else (across, along)

@@ -162,3 +162,21 @@ def test_report_figures_differ_from_matplotlibs_only_inside_their_texts(results,
             assert not (differ & ~inside).any(), (name, build.__name__)
             compared += 1
     assert compared >= 5
+
+
+def test_a_text_is_measured_once_for_every_renderer_of_its_dpi(monkeypatch):
+    measured = []
+    original = RendererAgg.get_text_width_height_descent
+
+    def counted(self, s, prop, ismath):  # type: ignore[no-untyped-def]
+        measured.append(s)
+        return original(self, s, prop, ismath)
+
+    monkeypatch.setattr(RendererAgg, "get_text_width_height_descent", counted)
+    prop = FontProperties(family=list(plots.font_families()), size=10)
+    text = "a text measured once: 0.000123"
+    first, second = _canvas(stamps=True), _canvas(stamps=True)
+    extent = first.get_text_width_height_descent(text, prop, ismath=False)
+    assert second.get_text_width_height_descent(text, prop, ismath=False) == extent
+    assert measured.count(text) == 1
+    assert extent == original(_canvas(stamps=False), text, prop, False)
