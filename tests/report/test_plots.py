@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pytest
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from logan.model import Finding, Severity
@@ -21,6 +22,15 @@ def _legend(fig: Figure) -> list[str]:
 
 def _lines(ax) -> dict[str, object]:  # type: ignore[no-untyped-def]
     return {line.get_label(): line for line in ax.get_lines()}
+
+
+def _epoch_boundaries(ax) -> list[float]:  # type: ignore[no-untyped-def]
+    """The x of every epoch boundary drawn: the first is a line (its legend entry), the others
+    one collection of vertical segments."""
+    first = [ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_linestyle() == ":"]
+    lines = [c for c in ax.collections if isinstance(c, LineCollection)]
+    rest = [segment[0][0] for c in lines for segment in c.get_segments()]
+    return sorted(first + rest)
 
 
 def _draw(fig: Figure):  # type: ignore[no-untyped-def]
@@ -48,8 +58,7 @@ def test_lr_plot_of_the_plateau_shows_logged_configured_intended_and_the_finding
     assert len([lb for lb in labels if lb.startswith("LR")]) == 1
     # The code is also written on the plot, and 3 boundaries (+1 at the end) are drawn.
     assert "LR001" in [t.get_text().strip() for t in ax.texts]
-    boundaries = [ln for ln in ax.get_lines() if ln.get_linestyle() == ":"]
-    assert len(boundaries) == 4
+    assert _epoch_boundaries(ax) == [40, 80, 120, 160]
     # An epoch scale on top.
     assert any(getattr(c, "get_xlabel", lambda: "")() == "epoch" for c in ax.child_axes)
 
@@ -125,8 +134,9 @@ def test_many_epochs_draw_a_thinned_grid(results):
     r = results["mmengine_multistep_val"]
     run = dataclasses.replace(r.run, epoch_length=4)  # 60 epochs of 4 iterations
     fig = plots.lr_figure(dataclasses.replace(r, run=run))
-    dotted = [ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == ":"]
-    assert len(dotted) <= plots.MAX_EPOCH_LINES
+    boundaries = _epoch_boundaries(fig.axes[0])
+    assert 12 <= len(boundaries) <= plots.MAX_EPOCH_LINES
+    assert np.all(np.diff(boundaries) == boundaries[0])
     assert any(lb.startswith("every ") for lb in _legend(fig))
 
 
