@@ -408,7 +408,10 @@ def report(
     except LoganError as exc:
         _fail(str(exc))
     (name,) = run_names([result.run.path], [str(run)])
-    written = write_run(result, folder, name=name, image_base_url=base_url)
+    try:
+        written = write_run(result, folder, name=name, image_base_url=base_url)
+    except LoganError as exc:  # e.g. a link planted in --out while the run was read
+        _fail(str(exc))
     try:
         upload(folder, out)
     except LoganError as exc:

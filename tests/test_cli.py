@@ -150,6 +150,29 @@ def test_schedule_unreadable_config_is_named(tmp_path):
     assert res.stderr.startswith(f"logan: {tmp_path / 'nul.py'}: line 1: a NUL byte")
 
 
+def test_report_refuses_a_link_planted_while_the_run_was_read_in_one_line(tmp_path, monkeypatch):
+    """`--out` is checked before the run is read; a link that appears meanwhile is refused
+    when the report is written, with the same one line (it was told as an internal error)."""
+    import logan.api
+
+    out, elsewhere = tmp_path / "r", tmp_path / "elsewhere.md"
+    analyze_run = logan.api.analyze_run
+
+    def plant(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = analyze_run(*args, **kwargs)
+        (out / "report.md").symlink_to(elsewhere)
+        return result
+
+    monkeypatch.setattr(logan.api, "analyze_run", plant)
+    res = runner.invoke(app, ["report", str(SAMPLES / "mmengine_plateau_e4"), "-o", str(out)])
+    assert res.exit_code == 2
+    assert res.stderr == (
+        f"logan: {out / 'report.md'}: is a symbolic link; logan never writes through a link "
+        "inside --out: remove it or give another --out\n"
+    )
+    assert not elsewhere.exists()
+
+
 def test_report_and_compare_write_files(tmp_path):
     res = runner.invoke(
         app, ["report", str(SAMPLES / "mmengine_plateau_e4"), "-o", str(tmp_path / "r")]
