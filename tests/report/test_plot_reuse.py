@@ -160,3 +160,17 @@ def test_png_encoder_round_trips_any_pixels():
     rgba[5:9] = 255  # and runs of white, as on a plot
     with Image.open(io.BytesIO(plots.encode_png(rgba, 150))) as im:
         assert im.mode == "RGBA" and (np.asarray(im) == rgba).all()
+
+
+def test_png_encoder_without_zlib_ng_writes_the_same_pixels(monkeypatch):
+    """Where zlib-ng is not installed the standard zlib deflates the rows: the same format."""
+    import zlib
+
+    rng = np.random.default_rng(16)
+    rgba = rng.integers(0, 256, size=(21, 34, 4), dtype=np.uint8)
+    fast = plots.encode_png(rgba, 150)
+    monkeypatch.setattr(plots, "deflating", zlib)
+    plain = plots.encode_png(rgba, 150)
+    for png in (fast, plain):
+        with Image.open(io.BytesIO(png)) as im:
+            assert (np.asarray(im) == rgba).all()
