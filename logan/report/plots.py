@@ -900,8 +900,9 @@ class TextStamps:
     with `draw_image`, which honours the text's clip box, clip path and alpha.
 
     A stamp is placed on whole pixels: the text moves by less than half a pixel from where
-    matplotlib 3.11 would draw it (matplotlib <= 3.10 placed every text on whole pixels too),
-    and compositing rounds colours by at most one level. Texts at angles other than 0 and 90
+    matplotlib 3.11 would draw it (matplotlib <= 3.10 placed every text on whole pixels too,
+    rounding the position plus the text's descent: a stamp may sit one pixel from there), and
+    compositing rounds colours by at most one level. Texts at angles other than 0 and 90
     degrees, TeX, and texts with font features or a language are drawn as before.
     """
 

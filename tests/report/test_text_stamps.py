@@ -83,6 +83,12 @@ def test_a_stamp_is_the_text_matplotlib_draws_at_a_whole_pixel(spec):
     assert np.array_equal(_pixels(again), once)
 
 
+# matplotlib >= 3.11 places text to 1/64 pixel: a stamp on whole pixels is less than half a
+# pixel away. Before, matplotlib rounded the position plus the text's descent, and a stamp
+# rounds the position alone: they may differ by one pixel.
+SUBPIXEL_TEXT = tuple(int(v) for v in matplotlib.__version__.split(".")[:2]) >= (3, 11)
+
+
 @pytest.mark.parametrize("spec", TEXTS, ids=[t[0] for t in TEXTS])
 def test_a_stamp_moves_a_text_by_less_than_half_a_pixel(spec):
     plain = _canvas(stamps=False)
@@ -90,7 +96,7 @@ def test_a_stamp_moves_a_text_by_less_than_half_a_pixel(spec):
     stamped = _canvas(stamps=True)
     _draw(stamped, spec, 60.3, 179.6)
     shift = _ink_centre(_pixels(stamped)) - _ink_centre(_pixels(plain))
-    assert np.abs(shift).max() < 0.6, shift
+    assert np.abs(shift).max() < (0.6 if SUBPIXEL_TEXT else 1.01), shift
 
 
 def test_a_stamp_keeps_to_the_clip_box():
