@@ -21,11 +21,6 @@ from typing import Any, BinaryIO, ParamSpec, TypeVar, cast
 
 import numpy as np
 import pandas as pd
-
-try:  # the same deflate format as zlib's, ~3.5x faster on a plot's rows (see PNG_LEVEL)
-    from zlib_ng import zlib_ng as deflating
-except ImportError:  # pragma: no cover - a platform without its wheel
-    deflating = zlib  # type: ignore[no-redef,misc]
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -35,6 +30,11 @@ from matplotlib.transforms import Affine2D, blended_transform_factory
 from logan.model import Finding, RunResult
 from logan.tags import is_loss_tag
 from logan.textsafe import visible
+
+try:  # the same deflate format as zlib's, ~3.5x faster on a plot's rows (see PNG_LEVEL)
+    from zlib_ng import zlib_ng as deflating
+except ImportError:  # pragma: no cover - a platform without its wheel
+    deflating = zlib  # type: ignore[no-redef,misc]
 
 P = ParamSpec("P")
 R = TypeVar("R")
