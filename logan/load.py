@@ -312,9 +312,10 @@ def _same_records(a: Part, b: Part) -> bool:
     return False
 
 
-def _drop_repeats(parts: list[Part]) -> tuple[list[Part], list[Part]]:
+def _drop_repeats(parts: list[Part], root: Path | None = None) -> tuple[list[Part], list[Part]]:
     """Read each record once: where two parts hold the same training records, keep the one
-    from the session with more files (its own folder, its text log) and drop the copy.
+    from the session with more files (its own folder, its text log), else the one inside the
+    place's `root` (a scalars file written outside its work_dir is the copy), and drop the copy.
     Returns the parts kept and the copies dropped (each marked with the part it repeats)."""
     keep: list[Part] = []
     dropped: list[Part] = []
@@ -326,12 +327,19 @@ def _drop_repeats(parts: list[Part]) -> tuple[list[Part], list[Part]]:
         if twin is None:
             keep.append(part)
             continue
-        if len(part.spec.all_files()) > len(twin.spec.all_files()):
+        if _weight(part, root) > _weight(twin, root):
             keep[keep.index(twin)] = part
             part, twin = twin, part
         part.reason = f"repeats records read from another file (read once): {twin.name}"
         dropped.append(part)
     return keep, dropped
+
+
+def _weight(part: Part, root: Path | None) -> tuple[int, bool]:
+    """Which of two copies to keep: more files first, then inside the place's root."""
+    files = part.spec.all_files()
+    inside = root is None or all(root in f.parents for f in files)
+    return len(files), inside
 
 
 def _why_no_training(part: Part) -> str:
@@ -470,7 +478,7 @@ def load_all(spec: RunSpec) -> Loaded:
     if empty:
         # Runs killed before their first log line are common; no reader needs to see them.
         raise UnreadableInput(_nothing_read(spec, empty))
-    parts, repeats = _drop_repeats(_read_parts(producer, spec))
+    parts, repeats = _drop_repeats(_read_parts(producer, spec), spec.root)
     attempts = classify(parts, producer, spec)
     unread = [(_part_path(p, spec), p.reason or "") for p in parts + repeats if p.reason]
     if not attempts:
@@ -481,10 +489,16 @@ def load_all(spec: RunSpec) -> Loaded:
             raise UnreadableInput(_nothing_read(spec, skipped))
         return Loaded([], unread)
     dumps = [(p, read_config(p)) for p in spec.config_paths]
+    # The work_dir's dumped config is for its own attempts, not for scalars written outside it
+    # (see `_weight`): it goes to the only attempt inside the place, when there is one.
+    own = [a for a in attempts if any(_weight(part, spec.root)[1] for part in a)]
     runs = [
-        _build_run(producer, spec, attempt, k, len(attempts), parts, dumps)
+        _build_run(
+            producer, spec, attempt, k, len(attempts), parts, dumps,
+            only_own=len(own) == 1 and own[0] is attempt,
+        )
         for k, attempt in enumerate(attempts)
-    ]
+    ]  # fmt: skip
     return Loaded(runs, unread)
 
 
@@ -512,6 +526,7 @@ def _build_run(
     count: int,
     all_parts: list[Part],
     dumps: list[tuple[Path, ConfigRead]],
+    only_own: bool,
 ) -> Run:
     sources: list[str] = []
     skipped: list[Skipped] = []
@@ -532,7 +547,7 @@ def _build_run(
         from logan.readers.hf import parse_training_args
 
         meta["config"] = parse_training_args(meta["hf_args_text"])
-    config, config_path, config_text = _attempt_config(attempt, dumps, count == 1, meta)
+    config, config_path, config_text = _attempt_config(attempt, dumps, only_own, meta)
     if config is None:
         # A config that is there but cannot be read is said, never dropped silently (RN001).
         for part in attempt:

@@ -103,9 +103,11 @@ VERDICTS: dict[str, tuple[dict[str, tuple[int, str, set[str]]], dict[str, int]]]
     "gi7014-llamafactory-predict-only": ({}, {"predict only (no training)": 1}),
     # The repository-root scalars.json is the trained session's own (scalar_save_file pointed
     # there); the three other sessions left only their config.
+    # LocalVisBackend's `scalar_save_file` pointed to the repository root: that scalars.json is
+    # the work_dir's training again (read once), not a second run.
     "kachusov-mmseg-tb-in-workdir": (
-        {".": (6, "f", set()), "logs/Dataset_128_CrossEntropyLoss_Adam_bsize_2": (6, "f", set())},
-        {CONFIG: 6, REPEAT: 1},
+        {"logs/Dataset_128_CrossEntropyLoss_Adam_bsize_2": (6, "f", set())},
+        {CONFIG: 6, REPEAT: 2},
     ),
     # Three trainings wrote into one results/: one run each, from its newest checkpoint.
     "laziestcactus-gpt2-lora-ckpt-only": (

@@ -69,6 +69,7 @@ class MMEngine(Producer):
             flat = self._flat_sessions(listing, folder, folder in groups)
             if flat:
                 groups.setdefault(folder, []).extend(flat)
+        _join_moved_scalars(groups)
         return [
             workdir_spec(listing, workdir, self.name, sessions)
             for workdir, sessions in sorted(groups.items())
@@ -253,6 +254,21 @@ class MMEngine(Producer):
 
     def is_own_checkpoint(self, load_from: str, spec: RunSpec) -> bool:
         return own_checkpoint(load_from, spec.root)
+
+
+def _join_moved_scalars(groups: dict[Path, list[SessionSpec]]) -> None:
+    """A folder holding nothing but JSON scalars files (no log, no config, no event file, no
+    session folder) with exactly one work_dir below it: the files are that work_dir's, written
+    where LocalVisBackend's `scalar_save_file` pointed (a repository root, say). They join the
+    work_dir's sessions, so that loading reads their records once where they repeat one of its
+    sessions, instead of a second run of the same training."""
+    for folder, sessions in list(groups.items()):
+        if not all(set(s.files) == {"mmengine_json"} and s.folder is None for s in sessions):
+            continue
+        below = [w for w in groups if folder in w.parents]
+        if len(below) == 1:
+            groups[below[0]].extend(sessions)
+            del groups[folder]
 
 
 def workdir_spec(
