@@ -274,6 +274,32 @@ def _robust_z_unguarded(
     return (values - med) / scale, med, scale
 
 
+def _pipeline_switches(run: Run) -> list[int]:
+    """The last step before the run's config switches its training pipeline: mmdet's
+    `PipelineSwitchHook` from epoch `switch_epoch` on (0-based, so after that many epochs),
+    `YOLOXModeSwitchHook` for the last `num_last_epochs` (15 by default) of `max_epochs`."""
+    length = run.epoch_length
+    if not length:
+        return []
+    configs = {id(c): c for c in [run.config, *(s.config for s in run.sessions)] if c}
+    found: set[int] = set()
+    for config in configs.values():
+        hooks = config.get("custom_hooks")
+        train = config.get("train_cfg")
+        max_epochs = train.get("max_epochs") if isinstance(train, dict) else None
+        for hook in hooks if isinstance(hooks, list) else []:
+            kind = str(hook.get("type", "")) if isinstance(hook, dict) else ""
+            epoch: Any = None
+            if kind.endswith("PipelineSwitchHook"):
+                epoch = hook.get("switch_epoch")
+            elif kind.endswith("YOLOXModeSwitchHook") and isinstance(max_epochs, int):
+                last = hook.get("num_last_epochs", 15)
+                epoch = max_epochs - last if isinstance(last, int) else None
+            if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch > 0:
+                found.add(epoch * length)
+    return sorted(found)
+
+
 LS002 = Rule(
     "LS002",
     "loss-spike",
@@ -305,6 +331,12 @@ def loss_spike(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Fin
     Example: `3 loss spikes; largest at step 820: 4.1 vs median 1.2 (z=41), recovered after 30
     steps; grad_norm spiked just before`.
 
+    Not a spike: a jump right after the config switches the training pipeline (mmdet's
+    `PipelineSwitchHook(switch_epoch=k)` in RTMDet, RTMPose and mmyolo configs changes the
+    augmentation from epoch k on; `YOLOXModeSwitchHook` turns mosaic off for the last
+    `num_last_epochs`): the loss moves to a new level there by design, so points whose history
+    window reaches back past the switch are not compared with it.
+
     How to fix: clip gradients, lower the peak LR or lengthen the warmup, and look at the batches
     at the spike steps.
     """
@@ -326,6 +358,13 @@ def loss_spike(run: Run, expected: Expected | None, lim: Limits) -> Iterator[Fin
     hits = np.nonzero((z > lim["SPIKE_Z"]) & (rel > lim["SPIKE_MIN_REL"]))[0]
     if not len(hits):
         return
+    # A hit whose history reaches back past a configured pipeline switch compares the loss of
+    # one data pipeline with that of another: a new level, not a spike.
+    switches = _pipeline_switches(run)
+    if switches:
+        first = steps[np.maximum(hits - window, 0)]
+        crossed = [(first <= s) & (steps[hits] > s) for s in switches]
+        hits = hits[~np.logical_or.reduce(crossed)]
     # Consecutive hits are one spike (mmengine's averaging spreads one bad batch over 10 points).
     spikes: list[int] = []
     for hit in hits.tolist():
