@@ -70,3 +70,13 @@ def test_the_work_dirs_dumped_config_stays_with_its_own_attempt(tmp_path):
     assert inside.expected is not None and inside.expected.source == "config"
     assert "LR001" in {f.code for f in inside.findings}
     assert moved.expected is None or moved.expected.source != "config"
+
+
+def test_lone_scalars_files_in_nested_folders_stay_runs_of_their_own(tmp_path):
+    """Only a work_dir takes a moved file in: a lone scalars file below is no work_dir."""
+    repo = tmp_path / "repo"
+    (repo / "sub").mkdir(parents=True)
+    shutil.copy(_scalars(PLATEAU), repo / "scalars.json")
+    shutil.copy(_scalars(FIXED), repo / "sub" / "scalars.json")
+    paths = sorted(r.run.path for r in logan.analyze(repo).results)
+    assert paths == [str(repo), str(repo / "sub")]

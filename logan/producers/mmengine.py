@@ -262,10 +262,14 @@ def _join_moved_scalars(groups: dict[Path, list[SessionSpec]]) -> None:
     where LocalVisBackend's `scalar_save_file` pointed (a repository root, say). They join the
     work_dir's sessions, so that loading reads their records once where they repeat one of its
     sessions, instead of a second run of the same training."""
+
+    def lone(sessions: list[SessionSpec]) -> bool:
+        return all(set(s.files) == {"mmengine_json"} and s.folder is None for s in sessions)
+
     for folder, sessions in list(groups.items()):
-        if not all(set(s.files) == {"mmengine_json"} and s.folder is None for s in sessions):
+        if not lone(sessions):
             continue
-        below = [w for w in groups if folder in w.parents]
+        below = [w for w, held in groups.items() if folder in w.parents and not lone(held)]
         if len(below) == 1:
             groups[below[0]].extend(sessions)
             del groups[folder]
