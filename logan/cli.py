@@ -83,6 +83,29 @@ def _say(text: object, err: bool = False) -> None:
     typer.echo(visible(text), err=err)
 
 
+def _no_training_run(analysis: Analysis, paths: list[str]) -> str:
+    """Why nothing was checked, in one line: what was found that holds no training run (a
+    test-only Lightning version, a config-only work_dir), or that nothing logan knows was found."""
+    under = ", ".join(map(str, paths))
+    unread = analysis.not_analysed
+    if len(unread) == 1:
+        return (
+            f"no training run under {under}: {unread[0].path}: {unread[0].reason}; "
+            "give a run that trained"
+        )
+    if unread:
+        from logan.report.text import not_analysed_reasons
+
+        return (
+            f"no training run under {under}: {len(unread)} session(s) or file(s) without one: "
+            f"{not_analysed_reasons(analysis)}; give a run that trained"
+        )
+    return (
+        f"no training runs found under {under}; "
+        "give a mmengine work_dir, an HF output dir, a Lightning version folder or log files"
+    )
+
+
 def _fail(message: str) -> NoReturn:
     _say(f"logan: {message}", err=True)
     raise typer.Exit(2)
@@ -327,10 +350,7 @@ def check(
             for p in analysis.problems:  # one line per problem, as when some runs are readable
                 _say(f"logan: {p.path}: {p.message}", err=True)
             raise typer.Exit(2)
-        _fail(
-            f"no training runs found under {', '.join(map(str, paths))}; "
-            "give a mmengine work_dir, an HF output dir, a Lightning version folder or log files"
-        )
+        _fail(_no_training_run(analysis, paths))
     written: dict[str, Path | str] = dict(tree.write_index(analysis)) if tree is not None else {}
     if out is not None and out_dir is not None:
         try:

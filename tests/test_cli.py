@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from logan.cli import app
-from tests.conftest import REPO, SAMPLES
+from tests.conftest import REPO, SAMPLES, SHARED, need
 
 runner = CliRunner()
 
@@ -24,6 +24,21 @@ def test_folder_without_logs_exits_2(tmp_path):
     res = runner.invoke(app, ["check", str(tmp_path)])
     assert res.exit_code == 2
     assert "no training runs found" in res.stderr
+
+
+def test_a_run_that_never_trained_is_named_with_why_in_one_line():
+    """A Lightning version folder holding only `hp_metric` (Lightning writes it when a
+    TensorBoardLogger starts): exit 2, and the one line says what was found and why it is no
+    training run, not that nothing was found."""
+    version = need(SHARED / "public_logs_2" / "debajyoti-lightning-tb-nan" / "lightning_logs")
+    res = runner.invoke(app, ["check", str(version / "version_0")])
+    assert res.exit_code == 2
+    (line,) = res.stderr.splitlines()
+    assert line.startswith(f"logan: no training run under {version / 'version_0'}: ")
+    assert "events.out.tfevents." in line and "summary values only" in line
+    res = runner.invoke(app, ["check", str(version / "version_0"), str(version / "version_2")])
+    assert res.exit_code == 2
+    assert "2 session(s) or file(s) without one: 2 no training scalars" in res.stderr
 
 
 def test_fail_on_never_and_warning(tmp_path):

@@ -135,12 +135,16 @@ def render(analysis: Analysis, console: Console) -> None:
 
 def not_analysed_line(analysis: Analysis) -> str:
     """One line counting the sessions and files that hold no training run, by reason."""
+    return visible(
+        f"not analysed: {len(analysis.not_analysed)} session(s) or file(s) with no training run "
+        f"({not_analysed_reasons(analysis)}); --format json lists them"
+    )
+
+
+def not_analysed_reasons(analysis: Analysis) -> str:
+    """The reasons sessions and files hold no training run, counted, most frequent first."""
     reasons: dict[str, int] = {}
     for n in analysis.not_analysed:
         reason = n.reason.split(":", 1)[0]
         reasons[reason] = reasons.get(reason, 0) + 1
-    parts = ", ".join(f"{v} {k}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
-    return visible(
-        f"not analysed: {len(analysis.not_analysed)} session(s) or file(s) with no training run "
-        f"({parts}); --format json lists them"
-    )
+    return ", ".join(f"{v} {k}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
