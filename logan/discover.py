@@ -17,11 +17,13 @@ from pathlib import Path
 from logan.errors import NoRunsFound
 from logan.producers import PRODUCERS
 from logan.producers.interface import (
+    LFS_REASON,
     Listing,
     RunSpec,
     SessionSpec,
     file_size,
     is_events,
+    is_lfs_pointer,
 )
 from logan.producers.sniff import json_lines_kind, text_log_kind
 
@@ -198,6 +200,8 @@ def _unclaimed_logs(listing: Listing) -> list[tuple[Path, str]]:
                 continue
             if file_size(p) == 0:
                 out.append((p, "empty file"))
+            elif is_lfs_pointer(listing.head(p)):
+                out.append((p, LFS_REASON))
             else:
                 out.append(
                     (p, "not part of any run logan recognises (copy it into its run's folder)")

@@ -39,7 +39,13 @@ from logan.model import (
     tag_prefix_mask,
 )
 from logan.producers import by_name
-from logan.producers.interface import Producer, SessionFacts
+from logan.producers.interface import (
+    LFS_POINTER,
+    LFS_REASON,
+    Producer,
+    SessionFacts,
+    is_lfs_pointer,
+)
 from logan.readers.base import ReadResult, checked, concat_frames, empty_frame
 
 # Facts about how values were printed: they describe a source's scalars, so they are taken only
@@ -72,6 +78,9 @@ def reader_for(kind: str) -> Callable[..., ReadResult]:
 def _read(producer: Producer, kind: str, path: Path, session: int, **kwargs: Any) -> ReadResult:
     """Read one file; an OS-level failure becomes a skip so the rest of the run is still read."""
     try:
+        with open(path, "rb") as fh:
+            if is_lfs_pointer(fh.read(len(LFS_POINTER))):
+                return ReadResult(empty_frame(), [Skipped(str(path), "whole file", LFS_REASON)])
         result = checked(producer.reader(kind)(path, session=session, **kwargs), path)
         if len(result.frame):
             result.frame = producer.adjust(kind, result.frame)

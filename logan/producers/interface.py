@@ -224,3 +224,14 @@ def file_size(path: Path) -> int:
         return os.stat(path).st_size
     except OSError:
         return -1
+
+
+# What Git LFS leaves in place of a file that was not fetched (a clone without `git lfs pull`).
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+LFS_REASON = "a Git LFS pointer, not the file itself: fetch it with `git lfs pull`"
+
+
+def is_lfs_pointer(head: bytes) -> bool:
+    """Is this the head of a Git LFS pointer file (a repository's log committed through LFS
+    and cloned without fetching it)?"""
+    return head.startswith(LFS_POINTER)
