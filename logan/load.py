@@ -76,20 +76,32 @@ def reader_for(kind: str) -> Callable[..., ReadResult]:
 
 
 def _read(producer: Producer, kind: str, path: Path, session: int, **kwargs: Any) -> ReadResult:
-    """Read one file; an OS-level failure becomes a skip so the rest of the run is still read."""
+    """Read one file; an OS-level failure becomes a skip so the rest of the run is still read.
+    A file that gave nothing and is a Git LFS pointer is said to be one (checked only then:
+    good files are not opened twice)."""
     try:
-        with open(path, "rb") as fh:
-            if is_lfs_pointer(fh.read(len(LFS_POINTER))):
-                return ReadResult(empty_frame(), [Skipped(str(path), "whole file", LFS_REASON)])
         result = checked(producer.reader(kind)(path, session=session, **kwargs), path)
         if len(result.frame):
             result.frame = producer.adjust(kind, result.frame)
-        return result
+            return result
+        failed = None
     except OSError as exc:
-        reason = f"cannot read file ({exc.strerror or exc}); check permissions"
+        failed = f"cannot read file ({exc.strerror or exc}); check permissions"
     except Exception as exc:  # noqa: BLE001 - a reader bug must cost one file, not the run
-        reason = f"reader failed ({type(exc).__name__}: {exc}); please report this file"
-    return ReadResult(empty_frame(), [Skipped(str(path), "whole file", reason)])
+        failed = f"reader failed ({type(exc).__name__}: {exc}); please report this file"
+    if _lfs_pointer(path):
+        return ReadResult(empty_frame(), [Skipped(str(path), "whole file", LFS_REASON)])
+    if failed is None:
+        return result
+    return ReadResult(empty_frame(), [Skipped(str(path), "whole file", failed)])
+
+
+def _lfs_pointer(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return is_lfs_pointer(fh.read(len(LFS_POINTER)))
+    except OSError:
+        return False
 
 
 def _has_train_rows(result: ReadResult) -> bool:
