@@ -15,6 +15,8 @@ from logan.producers.interface import Listing, Producer, RunSpec, SessionSpec
 from logan.producers.sniff import json_lines_kind
 
 LOG_NAME = "trainer_log.jsonl"
+STATE = "trainer_state.json"
+CHECKPOINT = "checkpoint-"
 
 
 class LlamaFactory(Producer):
@@ -33,10 +35,17 @@ class LlamaFactory(Producer):
                 continue
             s = SessionSpec(folder.name, folder=folder)
             s.add("llamafactory", folder / LOG_NAME)
-            if "trainer_state.json" in names:
-                s.add("hf_state", folder / "trainer_state.json")
+            if STATE in names:
+                s.add("hf_state", folder / STATE)
             spec = RunSpec(folder, listing.display(folder), self.name, [s])
             listing.claim(spec)
+            # The HF Trainer under LLaMA-Factory saves `checkpoint-*/trainer_state.json`: older
+            # copies of the same log history, part of this run, not runs of their own.
+            listing.used.update(
+                q / STATE
+                for q in listing.children.get(folder, [])
+                if q.name.startswith(CHECKPOINT) and STATE in listing.files(q)
+            )
             runs.append(spec)
         return runs
 
