@@ -333,7 +333,7 @@ def _same_records(a: Part, b: Part) -> bool:
     return False
 
 
-def _drop_repeats(parts: list[Part], root: Path | None = None) -> tuple[list[Part], list[Part]]:
+def _drop_repeats(parts: list[Part], root: Path) -> tuple[list[Part], list[Part]]:
     """Read each record once: where two parts hold the same training records, keep the one
     from the session with more files (its own folder, its text log), else the one inside the
     place's `root` (a scalars file written outside its work_dir is the copy), and drop the copy.
@@ -356,11 +356,14 @@ def _drop_repeats(parts: list[Part], root: Path | None = None) -> tuple[list[Par
     return keep, dropped
 
 
-def _weight(part: Part, root: Path | None) -> tuple[int, bool]:
+def _weight(part: Part, root: Path) -> tuple[int, bool]:
     """Which of two copies to keep: more files first, then inside the place's root."""
-    files = part.spec.all_files()
-    inside = root is None or all(root in f.parents for f in files)
-    return len(files), inside
+    return len(part.spec.all_files()), _inside(part, root)
+
+
+def _inside(part: Part, root: Path) -> bool:
+    """All the part's files lie in the place's folder (not a scalars file written above it)."""
+    return all(root in f.parents for f in part.spec.all_files())
 
 
 def _why_no_training(part: Part) -> str:
@@ -511,8 +514,8 @@ def load_all(spec: RunSpec) -> Loaded:
         return Loaded([], unread)
     dumps = [(p, read_config(p)) for p in spec.config_paths]
     # The work_dir's dumped config is for its own attempts, not for scalars written outside it
-    # (see `_weight`): it goes to the only attempt inside the place, when there is one.
-    own = [a for a in attempts if any(_weight(part, spec.root)[1] for part in a)]
+    # (see `_inside`): it goes to the only attempt inside the place, when there is one.
+    own = [a for a in attempts if any(_inside(part, spec.root) for part in a)]
     runs = [
         _build_run(
             producer, spec, attempt, k, len(attempts), parts, dumps,

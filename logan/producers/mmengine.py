@@ -262,17 +262,15 @@ def _join_moved_scalars(groups: dict[Path, list[SessionSpec]]) -> None:
     where LocalVisBackend's `scalar_save_file` pointed (a repository root, say). They join the
     work_dir's sessions, so that loading reads their records once where they repeat one of its
     sessions, instead of a second run of the same training."""
-
-    def lone(sessions: list[SessionSpec]) -> bool:
-        return all(set(s.files) == {"mmengine_json"} and s.folder is None for s in sessions)
-
-    for folder, sessions in list(groups.items()):
-        if not lone(sessions):
-            continue
-        below = [w for w, held in groups.items() if folder in w.parents and not lone(held)]
+    lone = {
+        folder
+        for folder, sessions in groups.items()
+        if all(set(s.files) == {"mmengine_json"} and s.folder is None for s in sessions)
+    }
+    for folder in sorted(lone):
+        below = [w for w in groups if w not in lone and folder in w.parents]
         if len(below) == 1:
-            groups[below[0]].extend(sessions)
-            del groups[folder]
+            groups[below[0]].extend(groups.pop(folder))
 
 
 def workdir_spec(
